@@ -1,0 +1,54 @@
+package deflate
+
+import (
+	"fmt"
+	"math/rand/v2"
+)
+
+// hotelJSON returns a realistic hotel event of at most n bytes (and close to
+// n): a single ROOM_STATUS_UPDATE when small, a ROOM_STATUS_SNAPSHOT listing
+// rooms when larger. Values vary with a fixed seed, so the output is the same
+// on every run.
+func hotelJSON(n int) []byte {
+	rng := rand.New(rand.NewPCG(1, uint64(n)))
+	head := fmt.Sprintf(`{"event":"ROOM_STATUS_SNAPSHOT","namespace":"rooms","id":"evt-%08x","ts":%d,"propertyId":"HTL-0042","payload":{"rooms":[`,
+		rng.Uint32(), 1767225600000+rng.IntN(1e9))
+	out := []byte(head)
+	for i := 0; ; i++ {
+		room := roomJSON(rng, i)
+		if i > 0 {
+			room = append([]byte{','}, room...)
+		}
+		if len(out)+len(room)+3 > n {
+			if i == 0 {
+				return single(rng, n)
+			}
+			return append(out, "]}}"...)
+		}
+		out = append(out, room...)
+	}
+}
+
+var (
+	statuses = []string{"CLEANED", "DIRTY", "INSPECTED", "OUT_OF_ORDER", "OCCUPIED", "VACANT"}
+	staff    = []string{"maria.lopez", "john.smith", "aiko.tanaka", "li.wei", "fatima.khan", "olga.ivanova"}
+	notes    = []string{"", "Extra towels requested", "Minibar restocked", "Late checkout approved", "Do not disturb until noon"}
+)
+
+// roomJSON is one room's status object.
+func roomJSON(rng *rand.Rand, i int) []byte {
+	return fmt.Appendf(nil, `{"roomNumber":"%d%02d","floor":%d,"status":"%s","previousStatus":"%s","updatedBy":"%s","updatedAt":"2026-01-%02dT%02d:%02d:%02dZ","priority":"%s","notes":"%s"}`,
+		1+i/20, i%20+1, 1+i/20, statuses[rng.IntN(len(statuses))], statuses[rng.IntN(len(statuses))],
+		staff[rng.IntN(len(staff))], 1+rng.IntN(28), rng.IntN(24), rng.IntN(60), rng.IntN(60),
+		[]string{"HIGH", "MEDIUM", "LOW"}[rng.IntN(3)], notes[rng.IntN(len(notes))])
+}
+
+// single is a ROOM_STATUS_UPDATE event cut or padded (in its notes) to n bytes.
+func single(rng *rand.Rand, n int) []byte {
+	msg := fmt.Appendf(nil, `{"event":"ROOM_STATUS_UPDATE","namespace":"rooms","payload":{"roomNumber":"%d","status":"%s","updatedBy":"%s","notes":"`,
+		100+rng.IntN(900), statuses[rng.IntN(len(statuses))], staff[rng.IntN(len(staff))])
+	for len(msg)+3 < n {
+		msg = append(msg, "Guest requested late checkout. "[len(msg)%31])
+	}
+	return append(msg, `"}}`...)
+}
