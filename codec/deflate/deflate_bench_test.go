@@ -139,3 +139,29 @@ func BenchmarkDecompress(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkNew reports what one compressor or decompressor costs in memory
+// (B/op): the price of having one per event loop.
+func BenchmarkNew(b *testing.B) {
+	impls := []struct {
+		name string
+		new  func() any
+	}{
+		{"compressor/impl=stateless", func() any { return NewCompressor() }},
+		{"compressor/impl=writerL1", func() any { return newWriterL1() }},
+		{"compressor/impl=std", func() any { return newStdWriterL1() }},
+		{"decompressor/impl=ours", func() any { return NewDecompressor() }},
+		{"decompressor/impl=std", func() any { return newStdDecompressor() }},
+	}
+	for _, impl := range impls {
+		b.Run(impl.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				sink = impl.new()
+			}
+		})
+	}
+}
+
+// sink keeps benchmark results alive.
+var sink any

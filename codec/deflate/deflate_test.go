@@ -375,3 +375,17 @@ func ExampleDecompressor() {
 	fmt.Printf("%s %v\n", out, err)
 	// Output: Hello <nil>
 }
+
+// TestDecompressorNoContextLeak checks that a message cannot refer back into
+// the previous message still held in the shared window: with one
+// Decompressor per loop that would leak another connection's data.
+func TestDecompressorNoContextLeak(t *testing.T) {
+	d := NewDecompressor()
+	if _, err := d.Append(nil, NewCompressor().Append(nil, []byte("secret from another connection")), 0); err != nil {
+		t.Fatal(err)
+	}
+	got, err := d.Append(nil, fixedBlock(len3, dist1, eob), 0) // copy 3 bytes from 1 back
+	if err != ErrCorrupt {
+		t.Fatalf("got %q, %v; want ErrCorrupt", got, err)
+	}
+}

@@ -1,0 +1,251 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/bellhop/bellhop/engine"
+)
+
+// options is everything the binary can be told, from flags or environment
+// variables. Flags win over the environment; both win over the defaults.
+type options struct {
+	host, path, echoPath string
+	port, metricsPort    int
+	metricsHost          string
+	enableMetrics, pprof bool
+	sslEnabled           bool
+	sslCert, sslKey      string
+	tlsMin               string
+	shutdownTimeout      time.Duration
+	logLevel             slog.Level
+	origins, protocols   []string
+	engine               engine.Config
+	lb                   string
+}
+
+// setting binds one option to its flag and environment variable.
+type setting struct {
+	flag, env, def, usage string
+	set                   func(string) error
+}
+
+func (o *options) settings() []setting {
+	e := &o.engine
+	return []setting{
+		{"host", "WS_HOST", "0.0.0.0", "address to listen on", str(&o.host)},
+		{"port", "WS_PORT", "3001", "WebSocket port", intIn(&o.port, 0, 65535)},
+		{"path", "WS_PATH", "/ws", "path of the hotel WebSocket endpoint", pathOf(&o.path)},
+		{"echo-path", "ECHO_PATH", "", "path of the echo endpoint for conformance tests and benchmarks; empty disables", optPath(&o.echoPath)},
+		{"ssl", "SSL_ENABLED", "false", "serve wss (TLS on the event loops)", boolean(&o.sslEnabled)},
+		{"ssl-cert", "SSL_CERT_PATH", "", "PEM certificate chain for wss", str(&o.sslCert)},
+		{"ssl-key", "SSL_KEY_PATH", "", "PEM private key for wss", str(&o.sslKey)},
+		{"tls-min", "TLS_MIN_VERSION", "1.3", "lowest TLS version accepted: 1.2 or 1.3", oneOf(&o.tlsMin, "1.2", "1.3")},
+		{"max-connections", "MAX_CONNECTIONS", "10000", "open connections per node; more get HTTP 503", intIn(&e.MaxConnections, 1, 1<<24)},
+		{"max-message-size", "MAX_MESSAGE_SIZE", "1048576", "largest inbound message in bytes (also after inflating); more closes with 1009", int64In(&e.MaxMessageSize, 125, 1<<30)},
+		{"max-frame-size", "MAX_FRAME_SIZE", "1048576", "largest inbound frame payload in bytes; more closes with 1009", int64In(&e.MaxFrameSize, 125, 1<<30)},
+		{"max-fragments", "MAX_FRAGMENTS", "1024", "most frames in one fragmented message", intIn(&e.MaxFragments, 1, 1<<20)},
+		{"max-head-size", "MAX_HEAD_SIZE", "8192", "largest HTTP request head in bytes; more gets HTTP 431", intIn(&e.MaxHeadSize, 512, 1<<20)},
+		{"max-outbound", "MAX_OUTBOUND_BYTES", "4194304", "bytes queued to one connection before it is closed as a slow consumer (4008)", intIn(&e.MaxOutbound, 4096, 1<<30)},
+		{"idle-timeout", "IDLE_TIMEOUT", "60s", "close a connection silent this long (pongs count)", duration(&e.IdleTimeout)},
+		{"handshake-timeout", "HANDSHAKE_TIMEOUT", "10s", "time to complete TLS and the upgrade", duration(&e.HandshakeTimeout)},
+		{"ping-interval", "PING_INTERVAL", "20s", "ping a connection silent this long; 0 disables", durationOrOff(&e.PingInterval)},
+		{"close-timeout", "CLOSE_TIMEOUT", "5s", "wait for the peer's close frame", duration(&e.CloseTimeout)},
+		{"deflate", "ENABLE_COMPRESSION", "true", "accept permessage-deflate", boolean(&e.Deflate)},
+		{"compress-threshold", "COMPRESS_THRESHOLD", "512", "compress outbound messages of at least this many bytes", intIn(&e.CompressThreshold, 1, 1<<30)},
+		{"origins", "ALLOWED_ORIGINS", "", "comma-separated Origin allow-list (https://*.hotel.example allowed); empty allows any", list(&o.origins)},
+		{"protocols", "WS_PROTOCOLS", "bellhop.v1", "comma-separated subprotocols, in preference order", list(&o.protocols)},
+		{"loops", "EVENT_LOOPS", "0", "event loops; 0 means one per CPU", intIn(&e.Loops, 0, 64)},
+		{"multicore", "MULTICORE", "true", "use one event loop per CPU (when -loops is 0)", boolean(&e.Multicore)},
+		{"lb", "LOAD_BALANCING", "round-robin", "spread connections over loops: round-robin, least-connections, source-addr-hash", lbOf(&o.lb, &e.LB)},
+		{"reuseport", "REUSE_PORT", "false", "one SO_REUSEPORT listener per loop", boolean(&e.ReusePort)},
+		{"read-buffer", "READ_BUFFER_CAP", "65536", "bytes read per read(2); the per-loop read buffer", intIn(&e.ReadBufferCap, 1024, 1<<24)},
+		{"write-buffer", "WRITE_BUFFER_CAP", "65536", "per-connection outbound ring size before spilling", intIn(&e.WriteBufferCap, 1024, 1<<24)},
+		{"metrics", "ENABLE_METRICS", "true", "serve /metrics on the admin port", boolean(&o.enableMetrics)},
+		{"metrics-port", "METRICS_PORT", "9090", "admin HTTP port (/metrics, /healthz, /readyz)", intIn(&o.metricsPort, 0, 65535)},
+		{"metrics-host", "METRICS_HOST", "0.0.0.0", "admin HTTP address", str(&o.metricsHost)},
+		{"pprof", "ENABLE_PPROF", "false", "serve /debug/pprof on the admin port", boolean(&o.pprof)},
+		{"shutdown-timeout", "SHUTDOWN_TIMEOUT", "15s", "time clients get to close on SIGTERM", duration(&o.shutdownTimeout)},
+		{"log-level", "LOG_LEVEL", "info", "debug, info, warn or error", level(&o.logLevel)},
+	}
+}
+
+// loadConfig reads the environment through getenv, then the flags in args.
+// An invalid value stops start-up with an error naming the variable or flag.
+func loadConfig(args []string, getenv func(string) string, usage io.Writer) (*options, error) {
+	o := &options{}
+	fs := flag.NewFlagSet("bellhop", flag.ContinueOnError)
+	fs.SetOutput(usage)
+	for _, s := range o.settings() {
+		val := s.def
+		if v := getenv(s.env); v != "" {
+			val = v
+		}
+		if err := s.set(val); err != nil {
+			src := "environment variable " + s.env
+			if val == s.def {
+				src = "default of -" + s.flag
+			}
+			return nil, fmt.Errorf("invalid %s=%q: %w", src, val, err)
+		}
+		usage := fmt.Sprintf("%s (env %s, default %q)", s.usage, s.env, s.def)
+		if s.def == "true" || s.def == "false" {
+			fs.BoolFunc(s.flag, usage, s.set) // -ssl alone means -ssl=true
+		} else {
+			fs.Func(s.flag, usage, s.set)
+		}
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	return o, o.check()
+}
+
+// check validates combinations of options.
+func (o *options) check() error {
+	if o.sslEnabled && (o.sslCert == "" || o.sslKey == "") {
+		return errors.New("SSL_ENABLED=true needs SSL_CERT_PATH and SSL_KEY_PATH")
+	}
+	if o.echoPath != "" && o.echoPath == o.path {
+		return fmt.Errorf("ECHO_PATH=%q must differ from WS_PATH", o.echoPath)
+	}
+	if o.engine.MaxMessageSize < o.engine.MaxFrameSize {
+		return fmt.Errorf("MAX_MESSAGE_SIZE=%d must be at least MAX_FRAME_SIZE=%d", o.engine.MaxMessageSize, o.engine.MaxFrameSize)
+	}
+	if o.engine.PingInterval >= o.engine.IdleTimeout {
+		return fmt.Errorf("PING_INTERVAL=%s must be shorter than IDLE_TIMEOUT=%s", o.engine.PingInterval, o.engine.IdleTimeout)
+	}
+	if o.enableMetrics && o.metricsPort == o.port && o.port != 0 {
+		return fmt.Errorf("METRICS_PORT=%d must differ from WS_PORT", o.metricsPort)
+	}
+	return nil
+}
+
+func str(p *string) func(string) error { return func(v string) error { *p = v; return nil } }
+
+func boolean(p *bool) func(string) error {
+	return func(v string) error {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return errors.New("want true or false")
+		}
+		*p = b
+		return nil
+	}
+}
+
+func intIn(p *int, lo, hi int) func(string) error {
+	return func(v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < lo || n > hi {
+			return fmt.Errorf("want an integer from %d to %d", lo, hi)
+		}
+		*p = n
+		return nil
+	}
+}
+
+func int64In(p *int64, lo, hi int64) func(string) error {
+	return func(v string) error {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < lo || n > hi {
+			return fmt.Errorf("want an integer from %d to %d", lo, hi)
+		}
+		*p = n
+		return nil
+	}
+}
+
+func duration(p *time.Duration) func(string) error {
+	return func(v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return errors.New("want a positive duration such as 30s")
+		}
+		*p = d
+		return nil
+	}
+}
+
+// durationOrOff maps 0 to a negative duration, which the engine reads as off.
+func durationOrOff(p *time.Duration) func(string) error {
+	return func(v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			return errors.New("want a duration such as 20s, or 0 to disable")
+		}
+		if d == 0 {
+			d = -1
+		}
+		*p = d
+		return nil
+	}
+}
+
+func pathOf(p *string) func(string) error {
+	return func(v string) error {
+		if !strings.HasPrefix(v, "/") || strings.ContainsAny(v, "?# ") {
+			return errors.New("want a path starting with /")
+		}
+		*p = v
+		return nil
+	}
+}
+
+func optPath(p *string) func(string) error {
+	return func(v string) error {
+		if v == "" {
+			*p = ""
+			return nil
+		}
+		return pathOf(p)(v)
+	}
+}
+
+func oneOf(p *string, allowed ...string) func(string) error {
+	return func(v string) error {
+		for _, a := range allowed {
+			if v == a {
+				*p = v
+				return nil
+			}
+		}
+		return fmt.Errorf("want one of %s", strings.Join(allowed, ", "))
+	}
+}
+
+func list(p *[]string) func(string) error {
+	return func(v string) error {
+		*p = nil
+		for _, s := range strings.Split(v, ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				*p = append(*p, s)
+			}
+		}
+		return nil
+	}
+}
+
+func lbOf(name *string, p *engine.LoadBalancing) func(string) error {
+	return func(v string) error {
+		lb, err := engine.ParseLoadBalancing(v)
+		if err != nil {
+			return err
+		}
+		*name, *p = v, lb
+		return nil
+	}
+}
+
+func level(p *slog.Level) func(string) error {
+	return func(v string) error { return p.UnmarshalText([]byte(v)) }
+}

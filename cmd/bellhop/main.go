@@ -1,0 +1,151 @@
+// Command bellhop is the hotel operations WebSocket server.
+//
+// It reads its configuration from environment variables and flags (flags
+// win), serves WebSocket (or wss) connections on gnet event loops and an
+// admin HTTP server with /metrics, /healthz and /readyz, reloads its TLS
+// certificate on SIGHUP and shuts down gracefully on SIGTERM or SIGINT.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+
+	"github.com/lesismal/llib/std/crypto/tls"
+
+	"github.com/bellhop/bellhop/engine"
+)
+
+func main() {
+	if err := run(os.Args[1:], os.Getenv, os.Stderr); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(0)
+		}
+		fmt.Fprintln(os.Stderr, "bellhop:", err)
+		os.Exit(1)
+	}
+}
+
+// run builds the server from the configuration, serves until a signal asks
+// it to stop, then shuts down gracefully.
+func run(args []string, getenv func(string) string, stderr *os.File) error {
+	opts, err := loadConfig(args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: opts.logLevel}))
+	app, err := newApp(opts, log)
+	if err != nil {
+		return err
+	}
+	if err := app.start(); err != nil {
+		return err
+	}
+	sig := make(chan os.Signal, 4)
+	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
+	defer signal.Stop(sig)
+	for s := range sig {
+		if s == syscall.SIGHUP {
+			app.reload()
+			continue
+		}
+		log.Info("shutting down", "signal", s.String(), "connections", app.srv.Connections())
+		break
+	}
+	return app.shutdown()
+}
+
+// app is the running binary: the WebSocket server and the admin server.
+type app struct {
+	opts  *options
+	log   *slog.Logger
+	srv   *engine.Server
+	certs *engine.Certificates
+	admin *adminServer
+}
+
+func newApp(opts *options, log *slog.Logger) (*app, error) {
+	a := &app{opts: opts, log: log}
+	cfg := opts.engine
+	cfg.Addr = net.JoinHostPort(opts.host, strconv.Itoa(opts.port))
+	cfg.AllowedOrigins = opts.origins
+	cfg.Protocols = opts.protocols
+	cfg.Logger = log
+	cfg.Routes = map[string]engine.Handler{}
+	if opts.echoPath != "" {
+		cfg.Routes[opts.echoPath] = engine.NewEcho(opts.echoPath)
+	}
+	if len(cfg.Routes) == 0 {
+		return nil, errors.New("nothing to serve: set ECHO_PATH (the hotel endpoint on WS_PATH arrives with the dispatch layer)")
+	}
+	if opts.sslEnabled {
+		certs, err := engine.LoadCertificates(opts.sslCert, opts.sslKey)
+		if err != nil {
+			return nil, fmt.Errorf("SSL_CERT_PATH/SSL_KEY_PATH: %w", err)
+		}
+		a.certs = certs
+		min := uint16(tls.VersionTLS13)
+		if opts.tlsMin == "1.2" {
+			min = tls.VersionTLS12
+		}
+		cfg.TLS = certs.TLSConfig(min)
+	}
+	srv, err := engine.New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	a.srv = srv
+	return a, nil
+}
+
+func (a *app) start() error {
+	if err := a.srv.Start(); err != nil {
+		return err
+	}
+	scheme := "ws"
+	if a.certs != nil {
+		scheme = "wss"
+	}
+	a.log.Info("listening", "addr", a.srv.Addr().String(), "scheme", scheme,
+		"path", a.opts.path, "echo_path", a.opts.echoPath, "max_connections", a.opts.engine.MaxConnections)
+	if a.opts.enableMetrics {
+		admin, err := startAdmin(a, net.JoinHostPort(a.opts.metricsHost, strconv.Itoa(a.opts.metricsPort)))
+		if err != nil {
+			_ = a.srv.Close()
+			return err
+		}
+		a.admin = admin
+	}
+	return nil
+}
+
+// reload re-reads the TLS certificate; connections stay up.
+func (a *app) reload() {
+	if a.certs == nil {
+		a.log.Info("SIGHUP: nothing to reload")
+		return
+	}
+	if err := a.certs.Reload(); err != nil {
+		a.log.Error("certificate reload failed; keeping the current one", "err", err)
+		return
+	}
+	a.log.Info("certificate reloaded", "subject", a.certs.Leaf().Subject.String(), "not_after", a.certs.Leaf().NotAfter)
+}
+
+func (a *app) shutdown() error {
+	ctx, cancel := context.WithTimeout(context.Background(), a.opts.shutdownTimeout)
+	defer cancel()
+	err := a.srv.Shutdown(ctx)
+	if a.admin != nil {
+		a.admin.close()
+	}
+	a.log.Info("stopped", "err", err)
+	return err
+}

@@ -1,0 +1,122 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"sync/atomic"
+
+	"github.com/VictoriaMetrics/metrics"
+
+	"github.com/bellhop/bellhop/codec"
+	"github.com/bellhop/bellhop/codec/handshake"
+)
+
+// serverMetrics are a server's counters, in its own metrics.Set so several
+// servers (tests) can live in one process. Counters are created up front;
+// the hot path only increments them.
+type serverMetrics struct {
+	set *metrics.Set
+
+	accepted, handshakes, framesIn, messagesIn *metrics.Counter
+	framesOut, bytesIn, bytesOut, published    *metrics.Counter
+	pings, slowConsumers, overloaded, tlsErrs  *metrics.Counter
+	tlsErrors                                  *metrics.Counter
+	closeReasons                               [numCloseReasons]*metrics.Counter
+	loops                                      atomic.Uint64
+
+	mu          sync.Mutex // guards the lazily made counters below
+	closeCodes  map[codec.StatusCode]*metrics.Counter
+	handshakeKO map[int]*metrics.Counter
+}
+
+func newServerMetrics() *serverMetrics {
+	s := metrics.NewSet()
+	m := &serverMetrics{
+		set:           s,
+		accepted:      s.NewCounter("bellhop_connections_accepted_total"),
+		handshakes:    s.NewCounter("bellhop_handshakes_total"),
+		framesIn:      s.NewCounter("bellhop_frames_received_total"),
+		messagesIn:    s.NewCounter("bellhop_messages_received_total"),
+		framesOut:     s.NewCounter("bellhop_frames_sent_total"),
+		bytesIn:       s.NewCounter("bellhop_bytes_received_total"),
+		bytesOut:      s.NewCounter("bellhop_bytes_sent_total"),
+		published:     s.NewCounter("bellhop_publishes_total"),
+		pings:         s.NewCounter("bellhop_pings_sent_total"),
+		slowConsumers: s.NewCounter("bellhop_slow_consumers_total"),
+		overloaded:    s.NewCounter("bellhop_loop_queue_full_total"),
+		tlsErrors:     s.NewCounter("bellhop_tls_errors_total"),
+		closeCodes:    make(map[codec.StatusCode]*metrics.Counter),
+		handshakeKO:   make(map[int]*metrics.Counter),
+	}
+	m.tlsErrs = m.tlsErrors
+	for i := range m.closeReasons {
+		m.closeReasons[i] = s.NewCounter(fmt.Sprintf(`bellhop_connections_closed_total{reason=%q}`, closeReason(i)))
+	}
+	s.NewGauge("bellhop_event_loops", func() float64 { return float64(m.loops.Load()) })
+	return m
+}
+
+// gauge registers the active-connections gauge once the server exists.
+func (m *serverMetrics) gauge(name string, f func() float64) { m.set.NewGauge(name, f) }
+
+func (m *serverMetrics) countOut(frames, bytes int) {
+	m.framesOut.Add(frames)
+	m.bytesOut.Add(bytes)
+}
+
+func (m *serverMetrics) closed(r closeReason, code codec.StatusCode) {
+	m.closeReasons[r].Inc()
+	if code == 0 {
+		return
+	}
+	m.mu.Lock()
+	c := m.closeCodes[code]
+	if c == nil {
+		c = m.set.NewCounter(`bellhop_close_codes_total{code="` + strconv.Itoa(int(code)) + `"}`)
+		m.closeCodes[code] = c
+	}
+	m.mu.Unlock()
+	c.Inc()
+}
+
+func (m *serverMetrics) handshakeRejected(status int) {
+	m.mu.Lock()
+	c := m.handshakeKO[status]
+	if c == nil {
+		c = m.set.NewCounter(`bellhop_handshake_failures_total{status="` + strconv.Itoa(status) + `"}`)
+		m.handshakeKO[status] = c
+	}
+	m.mu.Unlock()
+	c.Inc()
+}
+
+func (m *serverMetrics) handshakeFailed(err error) {
+	var he *handshake.Error
+	if errors.As(err, &he) {
+		m.handshakeRejected(he.Status)
+		return
+	}
+	m.handshakeRejected(0)
+}
+
+// gnetLogger sends gnet's own log lines to the server's slog.Logger.
+type gnetLogger struct{ l *slog.Logger }
+
+func (g gnetLogger) Debugf(format string, args ...any) {
+	g.l.Debug(fmt.Sprintf(format, args...), "component", "gnet")
+}
+func (g gnetLogger) Infof(format string, args ...any) {
+	g.l.Info(fmt.Sprintf(format, args...), "component", "gnet")
+}
+func (g gnetLogger) Warnf(format string, args ...any) {
+	g.l.Warn(fmt.Sprintf(format, args...), "component", "gnet")
+}
+func (g gnetLogger) Errorf(format string, args ...any) {
+	g.l.Error(fmt.Sprintf(format, args...), "component", "gnet")
+}
+func (g gnetLogger) Fatalf(format string, args ...any) {
+	g.l.Error(fmt.Sprintf(format, args...), "component", "gnet", "fatal", true)
+}

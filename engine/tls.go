@@ -1,0 +1,144 @@
+package engine
+
+import (
+	"crypto/x509"
+	"fmt"
+	"io"
+	"os"
+	"sync/atomic"
+
+	"github.com/lesismal/llib/std/crypto/tls"
+)
+
+// TLS runs on the event loops with llib's non-blocking TLS: ciphertext that
+// gnet read is appended to the session, and plaintext is read until the
+// session has no more. Every TLS write happens on the connection's own loop,
+// because records carry sequence numbers and must not be reordered.
+
+// readTLS feeds the bytes gnet read to the TLS session and parses the
+// plaintext that comes out. Plaintext that ends inside a frame is kept in
+// c.tlsIn until the rest arrives.
+func (l *loop) readTLS(c *Conn) {
+	in, _ := c.gc.Next(-1)
+	l.srv.metrics.bytesIn.Add(len(in))
+	if _, err := c.tc.Append(in); err != nil {
+		l.tlsFailed(c)
+		return
+	}
+	for c.state != stateClosed {
+		n, err := c.tc.Read(l.readBuf)
+		if err != nil {
+			l.tlsFailed(c)
+			return
+		}
+		if n == 0 {
+			return
+		}
+		l.plaintext(c, l.readBuf[:n])
+	}
+}
+
+// plaintext parses decrypted bytes, joined to what was left before.
+func (l *loop) plaintext(c *Conn, p []byte) {
+	if c.tlsIn == nil {
+		used := l.consume(c, p)
+		if c.state != stateClosed && used < len(p) {
+			c.tlsIn = getBuf()
+			*c.tlsIn = append(*c.tlsIn, p[used:]...)
+		}
+		return
+	}
+	buf := append(*c.tlsIn, p...)
+	*c.tlsIn = buf
+	if c.need > 0 && len(buf) < c.need {
+		return
+	}
+	c.need = 0
+	used := l.consume(c, buf)
+	if c.state == stateClosed || c.tlsIn == nil {
+		return
+	}
+	rest := copy(buf, buf[used:])
+	*c.tlsIn = buf[:rest]
+	if rest == 0 {
+		putBuf(c.tlsIn)
+		c.tlsIn = nil
+	}
+}
+
+func (l *loop) tlsFailed(c *Conn) {
+	l.srv.metrics.tlsErrors.Inc()
+	if c.state == stateHandshake {
+		c.reason = reasonTLS
+	}
+	c.state = stateClosing
+	l.closeTransport(c)
+}
+
+// closeTransport closes the TCP connection after gnet flushed what is queued.
+func (l *loop) closeTransport(c *Conn) {
+	_ = c.gc.Close()
+}
+
+// transport returns where handshake responses are written: the TLS session
+// or the raw connection.
+func (l *loop) transport(c *Conn) io.Writer {
+	if c.tc != nil {
+		return c.tc
+	}
+	return c.gc
+}
+
+// Certificates holds the server certificate and swaps it atomically, so a
+// reload (SIGHUP) affects new handshakes only and never drops a connection.
+type Certificates struct {
+	certFile, keyFile string
+	cur               atomic.Pointer[tls.Certificate]
+}
+
+// LoadCertificates reads a PEM certificate chain and key.
+func LoadCertificates(certFile, keyFile string) (*Certificates, error) {
+	cs := &Certificates{certFile: certFile, keyFile: keyFile}
+	if err := cs.Reload(); err != nil {
+		return nil, err
+	}
+	return cs, nil
+}
+
+// Reload reads the files again; on error the current certificate stays.
+func (cs *Certificates) Reload() error {
+	certPEM, err := os.ReadFile(cs.certFile)
+	if err != nil {
+		return fmt.Errorf("cannot read certificate: %w", err)
+	}
+	keyPEM, err := os.ReadFile(cs.keyFile)
+	if err != nil {
+		return fmt.Errorf("cannot read key: %w", err)
+	}
+	cert, err := tls.X509KeyPair(certPEM, keyPEM)
+	if err != nil {
+		return fmt.Errorf("cannot parse certificate %s and key %s: %w", cs.certFile, cs.keyFile, err)
+	}
+	if cert.Leaf == nil && len(cert.Certificate) > 0 {
+		if leaf, err := x509.ParseCertificate(cert.Certificate[0]); err == nil {
+			cert.Leaf = leaf
+		}
+	}
+	cs.cur.Store(&cert)
+	return nil
+}
+
+// Leaf returns the current leaf certificate, for logs and metrics.
+func (cs *Certificates) Leaf() *x509.Certificate { return cs.cur.Load().Leaf }
+
+// TLSConfig returns a server config that serves the current certificate.
+// minVersion is tls.VersionTLS13 unless the operator allows 1.2.
+func (cs *Certificates) TLSConfig(minVersion uint16) *tls.Config {
+	return &tls.Config{
+		MinVersion: minVersion,
+		GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) {
+			return cs.cur.Load(), nil
+		},
+		NextProtos: []string{"http/1.1"},
+	}
+}
