@@ -72,7 +72,7 @@ func (l *loop) readPlain(c *Conn) {
 		return
 	}
 	buf, _ := c.gc.Peek(-1)
-	l.srv.metrics.bytesIn.Add(len(buf))
+	l.stats.bytesIn += len(buf)
 	c.need = 0
 	n := l.consume(c, buf)
 	if n > 0 && c.state != stateClosed { // Discard(0) would drop everything

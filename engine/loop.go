@@ -39,6 +39,7 @@ type loop struct {
 	readBuf []byte       // scratch: TLS plaintext
 	tlsOut  []byte       // scratch: frames joined for one TLS write
 	limits  codec.Limits // frame limits, copied from the config
+	stats   loopStats    // counted locally, added to the metrics once per flush
 
 	mu        sync.Mutex  // guards inbox
 	inbox     []task      // tasks posted by other goroutines
@@ -140,7 +141,7 @@ func (l *loop) do(t *task) {
 		t.msg.release()
 	case taskPublish:
 		l.fanOut(t.topic, t.msg, t.exclude)
-		t.msg.release()
+		l.refs = append(l.refs, t.msg) // the task's reference lives until flush
 	case taskClose:
 		l.closeConn(t.c, t.code, t.topic, reasonServer, false)
 	case taskFunc:

@@ -20,12 +20,11 @@ import (
 type serverMetrics struct {
 	set *metrics.Set
 
-	accepted, handshakes, framesIn, messagesIn *metrics.Counter
-	framesOut, bytesIn, bytesOut, published    *metrics.Counter
-	pings, slowConsumers, overloaded, tlsErrs  *metrics.Counter
-	tlsErrors                                  *metrics.Counter
-	closeReasons                               [numCloseReasons]*metrics.Counter
-	loops                                      atomic.Uint64
+	accepted, handshakes, framesIn, messagesIn  *metrics.Counter
+	framesOut, bytesIn, bytesOut, published     *metrics.Counter
+	pings, slowConsumers, overloaded, tlsErrors *metrics.Counter
+	closeReasons                                [numCloseReasons]*metrics.Counter
+	loops                                       atomic.Uint64
 
 	mu          sync.Mutex // guards the lazily made counters below
 	closeCodes  map[codec.StatusCode]*metrics.Counter
@@ -51,7 +50,6 @@ func newServerMetrics() *serverMetrics {
 		closeCodes:    make(map[codec.StatusCode]*metrics.Counter),
 		handshakeKO:   make(map[int]*metrics.Counter),
 	}
-	m.tlsErrs = m.tlsErrors
 	for i := range m.closeReasons {
 		m.closeReasons[i] = s.NewCounter(fmt.Sprintf(`bellhop_connections_closed_total{reason=%q}`, closeReason(i)))
 	}
@@ -62,9 +60,23 @@ func newServerMetrics() *serverMetrics {
 // gauge registers the active-connections gauge once the server exists.
 func (m *serverMetrics) gauge(name string, f func() float64) { m.set.NewGauge(name, f) }
 
-func (m *serverMetrics) countOut(frames, bytes int) {
-	m.framesOut.Add(frames)
-	m.bytesOut.Add(bytes)
+// loopStats are counted by a loop without atomics and added to the shared
+// counters once per flush, so the hot path touches no shared cache line.
+type loopStats struct {
+	framesIn, messagesIn, bytesIn int
+	framesOut, bytesOut           int
+}
+
+func (m *serverMetrics) add(s *loopStats) {
+	if s.framesIn|s.messagesIn|s.bytesIn|s.framesOut|s.bytesOut == 0 {
+		return
+	}
+	m.framesIn.Add(s.framesIn)
+	m.messagesIn.Add(s.messagesIn)
+	m.bytesIn.Add(s.bytesIn)
+	m.framesOut.Add(s.framesOut)
+	m.bytesOut.Add(s.bytesOut)
+	*s = loopStats{}
 }
 
 func (m *serverMetrics) closed(r closeReason, code codec.StatusCode) {

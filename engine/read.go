@@ -99,7 +99,7 @@ func (l *loop) reject(c *Conn, status int, reason string) {
 
 // frame handles one parsed frame.
 func (l *loop) frame(c *Conn, f *codec.Frame) {
-	l.srv.metrics.framesIn.Inc()
+	l.stats.framesIn++
 	switch f.OpCode {
 	case codec.OpPing:
 		if c.state == stateOpen {
@@ -161,7 +161,7 @@ func (l *loop) data(c *Conn, f *codec.Frame) {
 		}
 		payload = out
 	}
-	l.srv.metrics.messagesIn.Inc()
+	l.stats.messagesIn++
 	c.handler.OnMessage(c, f.Message, payload)
 	l.releaseFrag(c)
 }

@@ -20,7 +20,7 @@ import (
 // c.tlsIn until the rest arrives.
 func (l *loop) readTLS(c *Conn) {
 	in, _ := c.gc.Next(-1)
-	l.srv.metrics.bytesIn.Add(len(in))
+	l.stats.bytesIn += len(in)
 	if _, err := c.tc.Append(in); err != nil {
 		l.tlsFailed(c)
 		return

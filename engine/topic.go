@@ -62,7 +62,8 @@ func (l *loop) leave(c *Conn, ts *topicSet) {
 	}
 }
 
-// fanOut queues m to every subscriber of topic on this loop but exclude.
+// fanOut queues m to every subscriber of topic on this loop but exclude. The
+// caller keeps m alive until flush.
 func (l *loop) fanOut(topic string, m *Message, exclude *Conn) {
 	ts := l.topics[topic]
 	if ts == nil {
@@ -70,7 +71,7 @@ func (l *loop) fanOut(topic string, m *Message, exclude *Conn) {
 	}
 	for _, c := range ts.conns {
 		if c != exclude && c.state == stateOpen {
-			l.queueMessage(c, m)
+			l.queue(c, m.Frame(c.deflate))
 		}
 	}
 }

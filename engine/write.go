@@ -72,6 +72,7 @@ func (l *loop) flush() {
 		l.refs[i] = nil
 	}
 	l.refs = l.refs[:0]
+	l.srv.metrics.add(&l.stats)
 	if cap(l.arena) > 1<<20 {
 		l.arena = nil // a burst grew it; do not keep the memory
 	}
@@ -103,7 +104,8 @@ func (l *loop) write(c *Conn, head int32) {
 		iov = append(iov, l.batch[i].b)
 		n += len(l.batch[i].b)
 	}
-	l.srv.metrics.countOut(len(iov), n)
+	l.stats.framesOut += len(iov)
+	l.stats.bytesOut += n
 	_, _ = c.gc.Writev(iov)
 	for i := range iov {
 		iov[i] = nil
@@ -116,7 +118,8 @@ func (l *loop) writeNow(c *Conn, b []byte) {
 	if c.state == stateClosed || len(b) == 0 {
 		return
 	}
-	l.srv.metrics.countOut(1, len(b))
+	l.stats.framesOut++
+	l.stats.bytesOut += len(b)
 	if c.tc != nil {
 		if _, err := c.tc.Write(b); err != nil && c.state != stateClosed {
 			_ = c.gc.Close()

@@ -3,6 +3,7 @@ package deflate
 import (
 	"bytes"
 	stdflate "compress/flate"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -387,5 +388,14 @@ func TestDecompressorNoContextLeak(t *testing.T) {
 	got, err := d.Append(nil, fixedBlock(len3, dist1, eob), 0) // copy 3 bytes from 1 back
 	if err != ErrCorrupt {
 		t.Fatalf("got %q, %v; want ErrCorrupt", got, err)
+	}
+}
+
+func TestHotelJSON(t *testing.T) {
+	for _, n := range []int{126, 256, 1 << 10, 4 << 10, 16 << 10} {
+		msg := hotelJSON(n)
+		if len(msg) != n || !json.Valid(msg) {
+			t.Errorf("hotelJSON(%d): %d bytes, valid JSON %v", n, len(msg), json.Valid(msg))
+		}
 	}
 }

@@ -5,28 +5,33 @@ import (
 	"math/rand/v2"
 )
 
-// hotelJSON returns a realistic hotel event of at most n bytes (and close to
-// n): a single ROOM_STATUS_UPDATE when small, a ROOM_STATUS_SNAPSHOT listing
-// rooms when larger. Values vary with a fixed seed, so the output is the same
-// on every run.
+// hotelJSON returns a realistic hotel event of exactly n bytes: a single
+// ROOM_STATUS_UPDATE when small, else a ROOM_STATUS_SNAPSHOT listing rooms and
+// ending in a hex paging cursor that fills the rest. Values vary with a fixed
+// seed, so the output is the same on every run.
 func hotelJSON(n int) []byte {
+	const closing = `],"cursor":""}}`
 	rng := rand.New(rand.NewPCG(1, uint64(n)))
-	head := fmt.Sprintf(`{"event":"ROOM_STATUS_SNAPSHOT","namespace":"rooms","id":"evt-%08x","ts":%d,"propertyId":"HTL-0042","payload":{"rooms":[`,
+	out := fmt.Appendf(nil, `{"event":"ROOM_STATUS_SNAPSHOT","namespace":"rooms","id":"evt-%08x","ts":%d,"propertyId":"HTL-0042","payload":{"rooms":[`,
 		rng.Uint32(), 1767225600000+rng.IntN(1e9))
-	out := []byte(head)
 	for i := 0; ; i++ {
 		room := roomJSON(rng, i)
 		if i > 0 {
 			room = append([]byte{','}, room...)
 		}
-		if len(out)+len(room)+3 > n {
+		if len(out)+len(room)+len(closing) > n {
 			if i == 0 {
 				return single(rng, n)
 			}
-			return append(out, "]}}"...)
+			break
 		}
 		out = append(out, room...)
 	}
+	out = append(out, `],"cursor":"`...)
+	for len(out)+3 < n {
+		out = append(out, "0123456789abcdef"[rng.IntN(16)])
+	}
+	return append(out, `"}}`...)
 }
 
 var (
@@ -43,10 +48,11 @@ func roomJSON(rng *rand.Rand, i int) []byte {
 		[]string{"HIGH", "MEDIUM", "LOW"}[rng.IntN(3)], notes[rng.IntN(len(notes))])
 }
 
-// single is a ROOM_STATUS_UPDATE event cut or padded (in its notes) to n bytes.
+// single is a ROOM_STATUS_UPDATE event padded (in its notes) to n bytes, or
+// longer when n is below its fixed part.
 func single(rng *rand.Rand, n int) []byte {
-	msg := fmt.Appendf(nil, `{"event":"ROOM_STATUS_UPDATE","namespace":"rooms","payload":{"roomNumber":"%d","status":"%s","updatedBy":"%s","notes":"`,
-		100+rng.IntN(900), statuses[rng.IntN(len(statuses))], staff[rng.IntN(len(staff))])
+	msg := fmt.Appendf(nil, `{"event":"ROOM_STATUS_UPDATE","namespace":"rooms","payload":{"roomNumber":"%d","status":"%s","notes":"`,
+		100+rng.IntN(900), statuses[rng.IntN(len(statuses))])
 	for len(msg)+3 < n {
 		msg = append(msg, "Guest requested late checkout. "[len(msg)%31])
 	}

@@ -21,8 +21,9 @@ dir=${COVER_DIR:-coverage}
 mkdir -p "$dir"
 
 module=$("$go" list -m)
-tested=$("$go" list -e -f '{{if or .TestGoFiles .XTestGoFiles}}{{.ImportPath}}{{end}}' ./...)
-if [ -z "$tested" ]; then
+# Each line is "import/path yes" or "import/path no" (whether it has tests).
+pkgs=$("$go" list -e -f '{{.ImportPath}} {{if or .TestGoFiles .XTestGoFiles}}yes{{else}}no{{end}}' ./...)
+if ! grep -q ' yes$' <<<"$pkgs"; then
 	echo "cover: no package has tests"
 	exit 1
 fi
@@ -34,10 +35,11 @@ status=0
 echo
 echo "== coverage per package (minimum ${min}%; exempt: ${exempt:-none})"
 # The awk program reads the package list, then go test's output, and prints
-# one row per tested package. It exits 1 if an enforced package is low or has
-# no coverage line (its tests did not run).
+# one row per package. It exits 1 if an enforced package with tests is low or
+# has no coverage line (its tests did not run). Packages without tests are
+# listed but not enforced.
 awk -v module="$module" -v min="$min" -v exempt="$exempt" '
-	FNR == NR { tested[$0] = 1; order[++n] = $0; next }
+	FNR == NR { order[++n] = $1; if ($2 == "yes") tested[$1] = 1; next }
 	match($0, /coverage: [0-9.]+%/) {
 		for (i = 1; i <= NF; i++) if ($i in tested) pct[$i] = substr($0, RSTART + 10, RLENGTH - 11)
 	}
@@ -54,6 +56,7 @@ awk -v module="$module" -v min="$min" -v exempt="$exempt" '
 		for (i = 1; i <= n; i++) {
 			p = order[i]; rel = p; sub("^" module "/?", "", rel); if (rel == "") rel = "."
 			verdict = "ok"
+			if (!(p in tested)) { printf "%-40s %8s  %s\n", rel, "-", "no tests"; continue }
 			if (!(p in pct)) { verdict = "NO RESULT"; shown = "-" }
 			else if (pct[p] == "none") { shown = "n/a" }
 			else { shown = pct[p] "%"; if (pct[p] + 0 < min + 0) verdict = "LOW" }
@@ -63,7 +66,7 @@ awk -v module="$module" -v min="$min" -v exempt="$exempt" '
 		}
 		exit bad > 0
 	}
-' <(printf '%s\n' "$tested") "$dir/cover.txt" || {
+' <(printf '%s\n' "$pkgs") "$dir/cover.txt" || {
 	echo "cover: some packages are below ${min}% or produced no coverage"
 	[ "$status" -ne 0 ] || status=1
 }
