@@ -21,3 +21,5 @@ require (
 	golang.org/x/sys v0.50.0 // indirect
 	gopkg.in/natefinch/lumberjack.v2 v2.2.1 // indirect
 )
+
+ignore ./tools/node_modules

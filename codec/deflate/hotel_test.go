@@ -48,13 +48,16 @@ func roomJSON(rng *rand.Rand, i int) []byte {
 		[]string{"HIGH", "MEDIUM", "LOW"}[rng.IntN(3)], notes[rng.IntN(len(notes))])
 }
 
-// single is a ROOM_STATUS_UPDATE event padded (in its notes) to n bytes, or
-// longer when n is below its fixed part.
+// single is a ROOM_STATUS_UPDATE event padded (in its notes, with words
+// picked at random) to n bytes, or longer when n is below its fixed part.
 func single(rng *rand.Rand, n int) []byte {
 	msg := fmt.Appendf(nil, `{"event":"ROOM_STATUS_UPDATE","namespace":"rooms","payload":{"roomNumber":"%d","status":"%s","notes":"`,
 		100+rng.IntN(900), statuses[rng.IntN(len(statuses))])
+	words := []string{"guest", "requested", "late", "checkout", "extra", "towels", "pillows", "minibar", "restocked",
+		"VIP", "arrival", "at", "noon", "maintenance", "AC", "filter", "replaced", "by", "staff", "floor"}
 	for len(msg)+3 < n {
-		msg = append(msg, "Guest requested late checkout. "[len(msg)%31])
+		w := words[rng.IntN(len(words))] + " "
+		msg = append(msg, w[:min(len(w), n-3-len(msg))]...)
 	}
 	return append(msg, `"}}`...)
 }

@@ -156,14 +156,14 @@ func (w *writeCounter) Write(p []byte) (int, error) {
 }
 
 // upgrade runs one handshake and checks that exactly one Write happened.
-func upgrade(t testing.TB, u *Upgrader, h string) (Request, error, response) {
+func upgrade(t testing.TB, u *Upgrader, h string) (Request, response, error) {
 	t.Helper()
 	var w writeCounter
 	req, err := u.Upgrade([]byte(h), &w)
 	if w.writes != 1 {
 		t.Fatalf("Upgrade made %d writes, want 1", w.writes)
 	}
-	return req, err, parseResponse(t, w.Bytes())
+	return req, parseResponse(t, w.Bytes()), err
 }
 
 func mustUpgrader(t testing.TB, cfg Config) *Upgrader {
@@ -268,7 +268,7 @@ func TestUpgradeAccepted(t *testing.T) {
 				cfg = *tc.config
 			}
 			u := mustUpgrader(t, cfg)
-			req, err, resp := upgrade(t, u, tc.head)
+			req, resp, err := upgrade(t, u, tc.head)
 			if err != nil {
 				t.Fatalf("Upgrade error %v, response %d %q", err, resp.status, resp.body)
 			}
@@ -368,7 +368,7 @@ func TestUpgradeRejected(t *testing.T) {
 				cfg = *tc.config
 			}
 			u := mustUpgrader(t, cfg)
-			req, err, resp := upgrade(t, u, tc.head)
+			req, resp, err := upgrade(t, u, tc.head)
 			if err != tc.want {
 				t.Fatalf("error %v, want %v", err, tc.want)
 			}
@@ -434,12 +434,12 @@ func TestUpgradeReuse(t *testing.T) {
 	var want []Request
 	var wantErr []error
 	for _, h := range heads {
-		req, err, _ := upgrade(t, mustUpgrader(t, testConfig), h)
+		req, _, err := upgrade(t, mustUpgrader(t, testConfig), h)
 		want, wantErr = append(want, req), append(wantErr, err)
 	}
 	for round := range 3 {
 		for i, h := range heads {
-			req, err, _ := upgrade(t, u, h)
+			req, _, err := upgrade(t, u, h)
 			if err != wantErr[i] || !reflect.DeepEqual(req, want[i]) {
 				t.Fatalf("round %d head %d: got %#v, %v; want %#v, %v", round, i, req, err, want[i], wantErr[i])
 			}
@@ -492,11 +492,11 @@ func TestUpgradeWriteError(t *testing.T) {
 func TestUpgradeLargeHead(t *testing.T) {
 	u := mustUpgrader(t, testConfig)
 	cookie := "big=" + strings.Repeat("x", 6000)
-	req, err, resp := upgrade(t, u, minimal("/ws", "Cookie: "+cookie))
+	req, resp, err := upgrade(t, u, minimal("/ws", "Cookie: "+cookie))
 	if err != nil || resp.status != 101 || req.Cookie != cookie {
 		t.Fatalf("got %d %v, cookie of %d bytes", resp.status, err, len(req.Cookie))
 	}
-	if req, err, _ = upgrade(t, u, minimal("/ws")); err != nil || req.Cookie != "" {
+	if req, _, err = upgrade(t, u, minimal("/ws")); err != nil || req.Cookie != "" {
 		t.Fatalf("after large head: %v, cookie %q", err, req.Cookie)
 	}
 }
