@@ -56,7 +56,12 @@ func (l *loop) consume(c *Conn, b []byte) int {
 func (l *loop) readHead(c *Conn, b []byte) int {
 	n, err := handshake.FindHead(b, l.srv.cfg.MaxHeadSize)
 	if err != nil {
-		l.reject(c, 431, "request head too large")
+		status, reason := 400, "malformed request"
+		var he *handshake.Error
+		if errors.As(err, &he) {
+			status, reason = he.Status, he.Reason
+		}
+		l.reject(c, status, reason)
 		return len(b)
 	}
 	if n == 0 {

@@ -244,8 +244,10 @@ func isTchar(c byte) bool {
 	return isAlnum(c) || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
 }
 
-func isToken(s string) bool {
-	if s == "" {
+// isToken reports whether s is an HTTP token; generic so that checking a
+// []byte needs no conversion (and no allocation for long values).
+func isToken[T string | []byte](s T) bool {
+	if len(s) == 0 {
 		return false
 	}
 	for i := 0; i < len(s); i++ {

@@ -23,7 +23,7 @@
 //
 //	n, err := handshake.FindHead(buf, handshake.DefaultMaxHeadSize)
 //	switch {
-//	case err != nil: // write handshake.AppendResponse(nil, err.(*handshake.Error).Status, ...) and close
+//	case err != nil: // write err.(*handshake.Error).AppendResponse(nil), then close
 //	case n == 0: // wait for more bytes
 //	default:
 //		req, err := upgrader.Upgrade(buf[:n], conn) // writes 101 or the error

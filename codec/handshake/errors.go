@@ -17,6 +17,13 @@ type Error struct {
 // Error implements error.
 func (e *Error) Error() string { return "handshake: " + e.Reason }
 
+// AppendResponse appends the HTTP response that answers e to dst: its
+// status, its reason as the body and, for 426, "Sec-WebSocket-Version: 13".
+// The engine uses it to answer errors of FindHead the way Upgrade does.
+func (e *Error) AppendResponse(dst []byte) []byte {
+	return AppendResponse(dst, e.Status, e.Reason, e.headers()...)
+}
+
 // headers returns the extra header lines the error response must carry: RFC
 // 6455 section 4.4 wants a 426 to name the versions the server speaks.
 func (e *Error) headers() []string {

@@ -128,6 +128,9 @@ func TestErrorMessage(t *testing.T) {
 	if got := ErrHeadTooLarge.Error(); got != "handshake: request head too large" {
 		t.Fatalf("got %q", got)
 	}
+	if got, want := string(ErrHeadTooLarge.AppendResponse(nil)), string(AppendResponse(nil, 431, "request head too large")); got != want {
+		t.Fatalf("AppendResponse = %q, want %q", got, want)
+	}
 	if ErrHeadTooLarge.Status != 431 || ErrOrigin.Status != 403 || ErrPath.Status != 404 || ErrVersion.Status != 426 {
 		t.Fatal("sentinel statuses changed")
 	}

@@ -76,6 +76,7 @@ type state struct {
 	err     *Error            // error set by a hook that must return a bool
 }
 
+// reset forgets the previous request, keeping buffers of a sane size.
 func (s *state) reset() {
 	if cap(s.raw) > maxKeptBuffer {
 		s.raw = nil
@@ -180,7 +181,7 @@ func (s *state) selectProtocol(v []byte) (string, bool) {
 		if len(item) == 0 {
 			continue // RFC 9110 section 5.6.1: empty list elements are ignored
 		}
-		if !isToken(string(item)) {
+		if !isToken(item) {
 			s.err = ErrSubprotocol
 			return "", false
 		}
@@ -233,33 +234,34 @@ func (s *state) beforeUpgrade() (ws.HandshakeHeader, error) {
 // WriteTo writes the negotiated Sec-WebSocket-Protocol and
 // Sec-WebSocket-Extensions header lines into the 101 response.
 func (s *state) WriteTo(w io.Writer) (int64, error) {
-	var total int64
-	write := func(str string) error {
-		n, err := io.WriteString(w, str)
-		total += int64(n)
-		return err
-	}
+	var n int64
 	var err error
 	if s.proto >= 0 {
-		err = firstErr(write("Sec-WebSocket-Protocol: "), write(s.cfg.protocols[s.proto]), write("\r\n"))
+		n, err = writeStrings(w, "Sec-WebSocket-Protocol: ", s.cfg.protocols[s.proto], "\r\n")
 	}
 	if s.deflate && err == nil {
 		line := extensionLine
 		if s.window {
 			line = extensionLine15
 		}
-		err = write(line)
+		var m int64
+		m, err = writeStrings(w, line)
+		n += m
 	}
-	return total, err
+	return n, err
 }
 
-func firstErr(errs ...error) error {
-	for _, err := range errs {
+// writeStrings writes each string to w, stopping at the first error.
+func writeStrings(w io.Writer, strs ...string) (int64, error) {
+	var total int64
+	for _, str := range strs {
+		n, err := io.WriteString(w, str)
+		total += int64(n)
 		if err != nil {
-			return err
+			return total, err
 		}
 	}
-	return nil
+	return total, nil
 }
 
 // value returns the raw bytes of a kept field.

@@ -108,7 +108,7 @@ func (u *Upgrader) reject(e *Error, w io.Writer) *Error {
 	if cap(u.resp) > maxKeptBuffer {
 		u.resp = nil
 	}
-	u.resp = AppendResponse(u.resp[:0], e.Status, e.Reason, e.headers()...)
+	u.resp = e.AppendResponse(u.resp[:0])
 	_, _ = w.Write(u.resp)
 	return e
 }
