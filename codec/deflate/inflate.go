@@ -18,9 +18,11 @@ var readTail = []byte{0x00, 0x00, 0xff, 0xff, 0x01, 0x00, 0x00, 0xff, 0xff}
 
 const (
 	// readBufferSize is the size of the buffer between the message and the
-	// inflater. The inflater decodes straight from a *bufio.Reader's buffer
-	// (its fastest input path), and a fixed buffer keeps the Decompressor's
-	// size bounded whatever the message size.
+	// inflater. The inflater decodes straight from a *bufio.Reader's buffer,
+	// one of its fast input paths: as fast as copying the message and its tail
+	// into one slice for a *bytes.Reader, without a scratch slice that grows to
+	// the largest message, and 20% faster at 16 KiB than a plain io.ByteReader
+	// over the message and the tail, which costs an interface call per byte.
 	readBufferSize = 4 << 10
 	// minGrow is the least capacity Append adds to dst when it is full.
 	minGrow = 512
