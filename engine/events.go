@@ -5,6 +5,8 @@ import (
 
 	"github.com/lesismal/llib/std/crypto/tls"
 	"github.com/panjf2000/gnet/v2"
+
+	"github.com/bellhop/bellhop/codec"
 )
 
 // gnet calls these methods: OnBoot on the goroutine that called gnet.Run,
@@ -99,6 +101,9 @@ func (s *Server) OnClose(gc gnet.Conn, err error) gnet.Action {
 		_ = c.tc.Close()
 	}
 	s.active.Add(-1)
+	if c.closeCode == 0 {
+		c.closeCode = codec.CloseAbnormal // the transport dropped without a close frame
+	}
 	s.metrics.closed(c.reason, c.closeCode)
 	if wasOpen {
 		c.handler.OnClose(c, c.closeCode)
