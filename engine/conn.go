@@ -42,6 +42,7 @@ type Conn struct {
 	pendTail int32        // last queued frame in the loop's batch
 	idx      int32        // index in loop.conns
 	subs     []*topicSet  // topics this connection is subscribed to
+	backlog  *backlog     // frames waiting for a slow socket; nil while it keeps up
 	id       uint64       // unique per server, for logs
 
 	state      connState
@@ -90,7 +91,7 @@ func (c *Conn) Send(op codec.OpCode, payload []byte) {
 	} else {
 		l.arena = codec.AppendFrame(l.arena, op, payload, false)
 	}
-	l.queue(c, l.arena[start:len(l.arena):len(l.arena)])
+	l.queueFrame(c, l.arena[start:len(l.arena):len(l.arena)], PriorityMedium)
 }
 
 // SendMessage queues a prepared message. Loop only.
@@ -114,7 +115,27 @@ func (c *Conn) Subscribe(topic string) {
 	if c.state != stateOpen {
 		return
 	}
-	c.loop.subscribe(c, topic)
+	c.loop.subscribe(c, topic, 0)
+}
+
+// SubscribeAfter is Subscribe for a client that already has the topic's
+// messages up to Seq after (from history): later deliveries with Seq at or
+// below it are skipped, so a recovery never duplicates. Loop only.
+func (c *Conn) SubscribeAfter(topic string, after uint64) {
+	if c.state != stateOpen {
+		return
+	}
+	c.loop.subscribe(c, topic, after)
+}
+
+// Subscribed reports whether the connection is subscribed to topic. Loop only.
+func (c *Conn) Subscribed(topic string) bool {
+	ts := c.loop.topics[topic]
+	if ts == nil {
+		return false
+	}
+	_, ok := ts.index[c]
+	return ok
 }
 
 // Unsubscribe removes the connection from topic. Loop only.

@@ -92,6 +92,7 @@ func (s *Server) OnClose(gc gnet.Conn, err error) gnet.Action {
 	c.state = stateClosed
 	l := c.loop
 	l.unregister(c)
+	l.dropBacklog(c)
 	l.releaseFrag(c)
 	if c.tlsIn != nil {
 		putBuf(c.tlsIn)
@@ -112,11 +113,25 @@ func (s *Server) OnClose(gc gnet.Conn, err error) gnet.Action {
 	return gnet.None
 }
 
-// OnTick advances the coarse clock and asks every loop to check its timers.
+// drainTick is how often loops with slow sockets retry their backlogs.
+const drainTick = 20 * time.Millisecond
+
+// OnTick advances the coarse clock, asks loops with backlogs to retry them
+// and, every TickInterval, asks every loop to check its timers.
 func (s *Server) OnTick() (time.Duration, gnet.Action) {
-	s.clock.Store(time.Now().UnixNano())
-	for _, l := range s.loopList() {
-		_ = l.post(task{kind: taskSweep})
+	now := time.Now().UnixNano()
+	s.clock.Store(now)
+	sweep := now-s.lastSweep >= int64(s.cfg.TickInterval)
+	if sweep {
+		s.lastSweep = now
 	}
-	return s.cfg.TickInterval, gnet.None
+	for _, l := range s.loopList() {
+		switch {
+		case sweep:
+			_ = l.post(task{kind: taskSweep})
+		case l.hasBacklog.Load():
+			_ = l.post(task{kind: taskDrain})
+		}
+	}
+	return min(drainTick, s.cfg.TickInterval), gnet.None
 }

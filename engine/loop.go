@@ -41,16 +41,14 @@ type loop struct {
 	limits  codec.Limits // frame limits, copied from the config
 	stats   loopStats    // counted locally, added to the metrics once per flush
 
+	backlogged []*Conn     // connections with a backlog, retried every flush and drain tick
+	drainTake  []*Message  // scratch for drainBacklog
+	hasBacklog atomic.Bool // backlogged is not empty: the ticker posts drain ticks
+
 	mu        sync.Mutex  // guards inbox
 	inbox     []task      // tasks posted by other goroutines
 	spare     []task      // the other half of the double buffer; loop only
 	scheduled atomic.Bool // a drain is queued on the gnet loop
-}
-
-// pending is one frame queued for a connection during a callback.
-type pending struct {
-	b    []byte
-	next int32 // next frame for the same connection, -1 at the end
 }
 
 type taskKind uint8
@@ -61,6 +59,7 @@ const (
 	taskClose
 	taskFunc
 	taskSweep
+	taskDrain
 	taskShutdown
 )
 
@@ -150,6 +149,8 @@ func (l *loop) do(t *task) {
 		}
 	case taskSweep:
 		l.sweep()
+	case taskDrain:
+		// flush, which runs after every task batch, retries the backlogs.
 	case taskShutdown:
 		for _, c := range l.conns {
 			l.closeConn(c, codec.CloseGoingAway, "server shutting down", reasonShutdown, false)

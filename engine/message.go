@@ -17,6 +17,11 @@ import (
 // buffers. Callers get a Message from Server.NewMessage and give up their
 // reference by passing it to exactly one of Publish, AsyncSend or Release.
 type Message struct {
+	// Set these before handing the message over; they are read-only after.
+	Seq      uint64   // order within its topic; SubscribeAfter(topic, n) skips Seq <= n; 0 is never skipped
+	Priority Priority // order among a slow connection's waiting frames
+	Conflate uint64   // non-zero: replaces a waiting frame with the same key on a slow connection
+
 	frame    []byte // plain frame
 	deflated []byte // compressed frame; nil when not compressed
 	refs     atomic.Int32
@@ -33,8 +38,7 @@ var compressorPool = sync.Pool{New: func() any { return deflate.NewCompressor() 
 // compression is on and the payload is at least CompressThreshold bytes).
 // payload is copied. Safe from any goroutine.
 func (s *Server) NewMessage(op codec.OpCode, payload []byte) *Message {
-	m := messagePool.Get().(*Message)
-	m.refs.Store(1)
+	m := getMessage(PriorityMedium)
 	m.frame = codec.AppendFrame(m.frame[:0], op, payload, false)
 	m.deflated = m.deflated[:0]
 	if s.cfg.Deflate && s.worthCompressing(len(payload)) {
@@ -44,6 +48,21 @@ func (s *Server) NewMessage(op codec.OpCode, payload []byte) *Message {
 	} else {
 		m.deflated = m.deflated[:0:0]
 	}
+	return m
+}
+
+// rawMessage wraps an already encoded frame (copied) for a backlog.
+func (s *Server) rawMessage(frame []byte, prio Priority) *Message {
+	m := getMessage(prio)
+	m.frame = append(m.frame[:0], frame...)
+	m.deflated = m.deflated[:0:0]
+	return m
+}
+
+func getMessage(prio Priority) *Message {
+	m := messagePool.Get().(*Message)
+	m.refs.Store(1)
+	m.Seq, m.Priority, m.Conflate = 0, prio, 0
 	return m
 }
 

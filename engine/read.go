@@ -110,7 +110,7 @@ func (l *loop) frame(c *Conn, f *codec.Frame) {
 		if c.state == stateOpen {
 			start := len(l.arena)
 			l.arena = codec.AppendFrame(l.arena, codec.OpPong, f.Payload, false)
-			l.queue(c, l.arena[start:len(l.arena):len(l.arena)])
+			l.queueFrame(c, l.arena[start:len(l.arena):len(l.arena)], PriorityHigh)
 		}
 	case codec.OpPong:
 		// Any inbound bytes already refreshed lastRead.

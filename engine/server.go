@@ -32,15 +32,16 @@ type Server struct {
 	metrics *serverMetrics
 	routes  *routes
 
-	eng      gnet.Engine
-	addr     net.Addr
-	booted   chan struct{} // closed by OnBoot, after eng is set
-	started  chan error    // receives gnet.Run's early failure
-	done     chan error    // receives gnet.Run's result
-	clock    atomic.Int64
-	active   atomic.Int64 // connections open, handshaking included
-	nextID   atomic.Uint64
-	draining atomic.Bool
+	eng       gnet.Engine
+	addr      net.Addr
+	booted    chan struct{} // closed by OnBoot, after eng is set
+	started   chan error    // receives gnet.Run's early failure
+	done      chan error    // receives gnet.Run's result
+	clock     atomic.Int64
+	active    atomic.Int64 // connections open, handshaking included
+	nextID    atomic.Uint64
+	draining  atomic.Bool
+	lastSweep int64 // OnTick's goroutine only
 
 	loopsMu sync.Mutex              // guards changes to loops
 	loops   atomic.Pointer[[]*loop] // copy-on-write list of loops, by id
@@ -309,7 +310,7 @@ func (l *loop) sweep() {
 				l.closeConn(c, codec.CloseGoingAway, "idle timeout", reasonIdle, true)
 			case cfg.PingInterval > 0 && idle >= int64(cfg.PingInterval) && now-c.timer >= int64(cfg.PingInterval):
 				c.timer = now
-				l.queue(c, pingFrame)
+				l.queueFrame(c, pingFrame, PriorityHigh)
 				l.srv.metrics.pings.Inc()
 			}
 		case stateClosing:

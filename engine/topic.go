@@ -10,21 +10,24 @@ import (
 type topicSet struct {
 	name  string
 	conns []*Conn         // iterated on every publish
+	after []uint64        // per subscriber: skip messages with Seq at or below
 	index map[*Conn]int32 // position in conns, for O(1) removal
 }
 
-func (l *loop) subscribe(c *Conn, topic string) {
+func (l *loop) subscribe(c *Conn, topic string, after uint64) {
 	ts := l.topics[topic]
 	if ts == nil {
 		ts = &topicSet{name: topic, index: make(map[*Conn]int32)}
 		l.topics[topic] = ts
 		l.srv.routes.add(topic, l.id)
 	}
-	if _, ok := ts.index[c]; ok {
+	if i, ok := ts.index[c]; ok {
+		ts.after[i] = after
 		return
 	}
 	ts.index[c] = int32(len(ts.conns))
 	ts.conns = append(ts.conns, c)
+	ts.after = append(ts.after, after)
 	c.subs = append(c.subs, ts)
 }
 
@@ -44,9 +47,11 @@ func (l *loop) leave(c *Conn, ts *topicSet) {
 	last := int32(len(ts.conns) - 1)
 	moved := ts.conns[last]
 	ts.conns[i] = moved
+	ts.after[i] = ts.after[last]
 	ts.index[moved] = i
 	ts.conns[last] = nil
 	ts.conns = ts.conns[:last]
+	ts.after = ts.after[:last]
 	delete(ts.index, c)
 	for j, s := range c.subs {
 		if s == ts {
@@ -69,9 +74,9 @@ func (l *loop) fanOut(topic string, m *Message, exclude *Conn) {
 	if ts == nil {
 		return
 	}
-	for _, c := range ts.conns {
-		if c != exclude && c.state == stateOpen {
-			l.queue(c, m.Frame(c.deflate))
+	for i, c := range ts.conns {
+		if c != exclude && c.state == stateOpen && (m.Seq == 0 || m.Seq > ts.after[i]) {
+			l.queueShared(c, m)
 		}
 	}
 }

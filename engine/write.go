@@ -8,12 +8,37 @@ import (
 // connection, and go out in one write per connection when the callback ends
 // (flush). So a connection that receives several frames in one loop turn
 // (a burst of broadcasts, an echo plus a pong) costs one syscall.
+//
+// While a connection keeps up, frames go straight to gnet. Once gnet holds
+// more than lowWater bytes for it (the socket is slow), further frames wait
+// in the connection's backlog, ordered by priority, and are written HIGH
+// first as the socket drains (see backlog.go).
+
+// Priority orders a slow connection's waiting frames: HIGH before MEDIUM
+// before LOW. A connection that keeps up gets everything in arrival order.
+type Priority uint8
+
+// Priorities, highest first.
+const (
+	PriorityHigh Priority = iota
+	PriorityMedium
+	PriorityLow
+	numPriorities
+)
+
+// pending is one frame queued for a connection during a callback.
+type pending struct {
+	b    []byte
+	m    *Message // set when b is a shared message's frame
+	prio Priority
+	next int32 // next frame for the same connection, -1 at the end
+}
 
 // queue appends frame b to c's chain in the batch. b must stay valid until
-// flush: it points into the arena or into a retained Message.
-func (l *loop) queue(c *Conn, b []byte) {
+// flush: it points into the arena or into a Message kept alive by l.refs.
+func (l *loop) queue(c *Conn, b []byte, m *Message, prio Priority) {
 	i := int32(len(l.batch))
-	l.batch = append(l.batch, pending{b: b, next: -1})
+	l.batch = append(l.batch, pending{b: b, m: m, prio: prio, next: -1})
 	if c.pendHead < 0 {
 		c.pendHead = i
 		l.dirty = append(l.dirty, c)
@@ -23,11 +48,19 @@ func (l *loop) queue(c *Conn, b []byte) {
 	c.pendTail = i
 }
 
+// queueFrame queues a frame encoded in the arena.
+func (l *loop) queueFrame(c *Conn, b []byte, prio Priority) { l.queue(c, b, nil, prio) }
+
+// queueShared queues a message whose reference the loop holds until flush.
+func (l *loop) queueShared(c *Conn, m *Message) {
+	l.queue(c, m.Frame(c.deflate), m, m.Priority)
+}
+
 // queueMessage queues a shared message to c, keeping it alive until flush.
 func (l *loop) queueMessage(c *Conn, m *Message) {
 	m.retain(1)
 	l.refs = append(l.refs, m)
-	l.queue(c, m.Frame(c.deflate))
+	l.queueShared(c, m)
 }
 
 func (l *loop) encodeDeflated(dst []byte, op codec.OpCode, payload []byte) []byte {
@@ -44,28 +77,20 @@ func (l *loop) flush() {
 		if c.state == stateClosed {
 			continue
 		}
-		l.write(c, head)
-		if c.state == stateClosed {
-			continue
+		if c.closeAfter || (c.backlog == nil && c.gc.OutboundBuffered() <= l.srv.cfg.WriteBufferCap) {
+			l.write(c, head) // a closing connection skips its backlog: its close frame goes now
+		} else {
+			l.toBacklog(c, head)
+			l.drainBacklog(c)
 		}
-		if c.gc.OutboundBuffered() > l.srv.cfg.MaxOutbound && c.reason != reasonSlowConsumer {
-			l.srv.metrics.slowConsumers.Inc()
-			c.reason = reasonSlowConsumer
-			c.state = stateClosing
-			c.closeAfter = true
-			l.writeNow(c, codec.AppendCloseFrame(l.arena[len(l.arena):], CloseSlowConsumer, "slow consumer: reconnect and resync"))
-		}
-		if c.closeAfter && c.state != stateClosed {
-			_ = c.gc.Close()
-		}
+		l.afterWrite(c)
 	}
+	l.drainBacklogs()
 	for i := range l.dirty {
 		l.dirty[i] = nil
 	}
 	l.dirty = l.dirty[:0]
-	for i := range l.batch {
-		l.batch[i].b = nil
-	}
+	clear(l.batch)
 	l.batch = l.batch[:0]
 	for i, m := range l.refs {
 		m.release()
@@ -79,38 +104,68 @@ func (l *loop) flush() {
 	l.arena = l.arena[:0]
 }
 
+// afterWrite enforces the outbound budget and closes c when it asked to.
+func (l *loop) afterWrite(c *Conn) {
+	if c.state == stateClosed {
+		return
+	}
+	if c.backlog != nil && c.backlog.bytes > l.srv.cfg.MaxOutbound && c.reason != reasonSlowConsumer {
+		l.srv.metrics.slowConsumers.Inc()
+		c.reason = reasonSlowConsumer
+		c.closeCode = CloseSlowConsumer
+		c.state = stateClosing
+		c.closeAfter = true
+		l.dropBacklog(c)
+		var buf [codec.MaxControlPayload + 4]byte
+		l.writeNow(c, codec.AppendCloseFrame(buf[:0], CloseSlowConsumer, "slow consumer: reconnect and resync"))
+	}
+	if c.closeAfter && c.state != stateClosed {
+		l.dropBacklog(c)
+		_ = c.gc.Close()
+	}
+}
+
 // write sends the chain of frames starting at head to c in one write.
 func (l *loop) write(c *Conn, head int32) {
 	if head < 0 {
 		return
 	}
-	first := l.batch[head]
-	if first.next < 0 {
-		l.writeNow(c, first.b)
+	if l.batch[head].next < 0 {
+		l.writeNow(c, l.batch[head].b)
+		return
+	}
+	iov := l.iov[:0]
+	for i := head; i >= 0; i = l.batch[i].next {
+		if len(l.batch[i].b) > 0 {
+			iov = append(iov, l.batch[i].b)
+		}
+	}
+	l.writev(c, iov)
+	clear(iov)
+	l.iov = iov[:0]
+}
+
+// writev writes several frames in one syscall (one TLS write when wss).
+func (l *loop) writev(c *Conn, iov [][]byte) {
+	if c.state == stateClosed || len(iov) == 0 {
 		return
 	}
 	if c.tc != nil {
 		buf := l.tlsOut[:0]
-		for i := head; i >= 0; i = l.batch[i].next {
-			buf = append(buf, l.batch[i].b...)
+		for _, b := range iov {
+			buf = append(buf, b...)
 		}
 		l.tlsOut = buf
 		l.writeNow(c, buf)
 		return
 	}
-	iov := l.iov[:0]
 	n := 0
-	for i := head; i >= 0; i = l.batch[i].next {
-		iov = append(iov, l.batch[i].b)
-		n += len(l.batch[i].b)
+	for _, b := range iov {
+		n += len(b)
 	}
 	l.stats.framesOut += len(iov)
 	l.stats.bytesOut += n
 	_, _ = c.gc.Writev(iov)
-	for i := range iov {
-		iov[i] = nil
-	}
-	l.iov = iov[:0]
 }
 
 // writeNow writes b to c at once, through TLS when wss.
@@ -156,12 +211,12 @@ func (l *loop) closeConn(c *Conn, code codec.StatusCode, reason string, why clos
 	c.timer = l.srv.now()
 	start := len(l.arena)
 	l.arena = codec.AppendCloseFrame(l.arena, code, reason)
-	l.queue(c, l.arena[start:len(l.arena):len(l.arena)])
+	l.queueFrame(c, l.arena[start:len(l.arena):len(l.arena)], PriorityHigh)
 }
 
 // markDirty makes sure flush visits c even with nothing queued.
 func (l *loop) markDirty(c *Conn) {
 	if c.pendHead < 0 {
-		l.queue(c, nil)
+		l.queueFrame(c, nil, PriorityHigh)
 	}
 }
