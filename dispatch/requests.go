@@ -1,0 +1,395 @@
+package dispatch
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"slices"
+	"sync"
+	"time"
+
+	json "github.com/goccy/go-json"
+
+	"github.com/bellhop/bellhop/cluster"
+	"github.com/bellhop/bellhop/dispatch/auth"
+)
+
+// Service request statuses. A request is created, assigned to the best
+// connected staff member, who must accept it within AcceptTimeout; if they
+// decline or let it lapse it goes to the next candidate, and when nobody is
+// left it is escalated to the front desk.
+const (
+	ReqAssigned   = "ASSIGNED"
+	ReqAccepted   = "ACCEPTED"
+	ReqInProgress = "IN_PROGRESS"
+	ReqCompleted  = "COMPLETED"
+	ReqEscalated  = "ESCALATED"
+	ReqCancelled  = "CANCELLED"
+)
+
+// departmentOf maps request types to the department that handles them.
+var departmentOf = map[string]string{
+	"housekeeping": "housekeeping", "towels": "housekeeping", "cleaning": "housekeeping",
+	"amenities": "housekeeping", "turndown": "housekeeping", "laundry": "housekeeping",
+	"maintenance": "maintenance", "repair": "maintenance", "plumbing": "maintenance",
+	"electrical": "maintenance", "hvac": "maintenance",
+	"concierge": "concierge", "room_service": "concierge", "transport": "concierge",
+	"reservation": "concierge", "luggage": "concierge",
+	"front_desk": "front_desk", "wake_up": "front_desk", "billing": "front_desk",
+}
+
+// ServiceRequest is a guest or staff request as stored and sent.
+type ServiceRequest struct {
+	ID          string     `json:"requestId"`
+	RoomNumber  string     `json:"roomNumber"`
+	Type        string     `json:"type"`
+	Department  string     `json:"department"`
+	Description string     `json:"description,omitempty"`
+	Priority    string     `json:"priority"`
+	Status      string     `json:"status"`
+	Assignee    string     `json:"assignee,omitempty"`
+	Tried       []string   `json:"tried,omitempty"`
+	CreatedBy   string     `json:"createdBy"`
+	CreatorRole string     `json:"creatorRole"`
+	CreatedAt   time.Time  `json:"createdAt"`
+	UpdatedAt   time.Time  `json:"updatedAt"`
+	AssignedAt  *time.Time `json:"assignedAt,omitempty"`
+	AcceptBy    *time.Time `json:"acceptBy,omitempty"`
+	Attempt     int        `json:"attempt"`
+	Version     uint64     `json:"version"`
+}
+
+func (r *ServiceRequest) terminal() bool { return r.Status == ReqCompleted || r.Status == ReqCancelled }
+
+// requestUpdate is the payload of SERVICE_REQUEST_UPDATE from a client.
+type requestUpdate struct {
+	RequestID string `json:"requestId"`
+	Action    string `json:"action"` // accept, decline, start, complete, cancel
+	Note      string `json:"note,omitempty"`
+}
+
+// requestChange is the payload of SERVICE_REQUEST_UPDATE sent out.
+type requestChange struct {
+	Action  string         `json:"action"`
+	Request ServiceRequest `json:"request"`
+	Note    string         `json:"note,omitempty"`
+}
+
+// requestDesk creates, routes and tracks service requests. A request's
+// events run on one worker (keyed by its id); accept deadlines are timers
+// that queue a job on that worker.
+type requestDesk struct {
+	svc     *Service
+	mu      sync.Mutex             // guards timers and stopped
+	timers  map[string]*time.Timer // accept deadline per request id
+	stopped bool
+}
+
+func newRequestDesk(s *Service) *requestDesk {
+	return &requestDesk{svc: s, timers: make(map[string]*time.Timer)}
+}
+
+func requestsTable(property string) string { return "requests:" + property }
+
+func newRequestID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return "req-" + hex.EncodeToString(b[:])
+}
+
+// create checks a SERVICE_REQUEST and queues it.
+func (d *requestDesk) create(o *origin, env *Envelope) error {
+	var in struct {
+		Type        string `json:"type"`
+		RoomNumber  string `json:"roomNumber"`
+		Department  string `json:"department"`
+		Description string `json:"description"`
+	}
+	if err := json.Unmarshal(env.Payload, &in); err != nil || in.Type == "" || len(in.Type) > 64 || len(in.Description) > 2000 {
+		return newError(CodeInvalidPayload, `SERVICE_REQUEST needs {"type": "towels", "description": "..."}`)
+	}
+	room := in.RoomNumber
+	if o.claims.Role == auth.Guest {
+		if room != "" && room != o.claims.Room {
+			return newError(CodeForbidden, "guests make requests for their own room only")
+		}
+		room = o.claims.Room
+	}
+	if !validName(room) {
+		return newError(CodeInvalidPayload, "roomNumber required")
+	}
+	dept := in.Department
+	if dept == "" {
+		dept = departmentOf[in.Type]
+	}
+	if dept == "" {
+		dept = "front_desk"
+	}
+	if !slices.Contains([]string{"housekeeping", "maintenance", "concierge", "front_desk"}, dept) {
+		return newError(CodeInvalidPayload, "unknown department "+dept)
+	}
+	prio, _ := parsePriority(env.Priority, Medium)
+	now := d.svc.cfg.Now().UTC()
+	req := ServiceRequest{
+		ID: newRequestID(), RoomNumber: room, Type: in.Type, Department: dept, Description: in.Description,
+		Priority: prio.String(), CreatedBy: o.claims.Subject, CreatorRole: o.claims.Role.String(),
+		CreatedAt: now, UpdatedAt: now,
+	}
+	return d.svc.submit(shardKey(o.claims.Property, req.ID), prio, func() {
+		start := time.Now()
+		res, err := d.open(o, &req)
+		d.svc.metrics.processed(EventServiceRequest, prio, time.Since(start))
+		o.finish(d.svc, EventServiceRequest, res, err)
+	})
+}
+
+// open stores a new request and routes it. Runs on the request's worker.
+func (d *requestDesk) open(o *origin, req *ServiceRequest) (ackPayload, error) {
+	ctx, cancel := d.svc.ctx()
+	defer cancel()
+	p := o.claims.Property
+	if err := d.route(ctx, p, req); err != nil {
+		return ackPayload{}, err
+	}
+	d.svc.log.Info("service request created", "event", "service_request", "correlationId", o.corr,
+		"metadata", map[string]any{"property": p, "requestId": req.ID, "roomNumber": req.RoomNumber,
+			"type": req.Type, "department": req.Department, "status": req.Status, "assignee": req.Assignee,
+			"priority": req.Priority})
+	return ackPayload{Event: EventServiceRequest, Data: req}, nil
+}
+
+// route assigns req to the best candidate not tried yet, or escalates it,
+// then saves it and tells the people concerned. Runs on the request's worker.
+func (d *requestDesk) route(ctx context.Context, p string, req *ServiceRequest) error {
+	s := d.svc
+	now := s.cfg.Now().UTC()
+	exclude := make(map[string]bool, len(req.Tried))
+	for _, t := range req.Tried {
+		exclude[t] = true
+	}
+	action := "assigned"
+	if req.Status == "" {
+		action = "created"
+	}
+	cands := s.staff.candidates(p, req.Department, floorOf(req.RoomNumber), exclude)
+	req.Attempt++
+	req.UpdatedAt = now
+	if len(cands) == 0 {
+		req.Status, req.Assignee, req.AcceptBy = ReqEscalated, "", nil
+		action = "escalated"
+		s.metrics.escalated.Inc()
+	} else {
+		deadline := now.Add(s.cfg.AcceptTimeout)
+		req.Status, req.Assignee, req.AssignedAt, req.AcceptBy = ReqAssigned, cands[0], &now, &deadline
+		req.Tried = append(req.Tried, cands[0])
+		s.staff.assigned(p, cands[0], +1, now)
+	}
+	if err := d.save(ctx, p, req); err != nil {
+		if req.Assignee != "" {
+			s.staff.assigned(p, req.Assignee, -1, now)
+		}
+		return err
+	}
+	if req.Status == ReqAssigned {
+		d.arm(p, req.ID, req.Attempt, s.cfg.AcceptTimeout)
+		prio, _ := parsePriority(req.Priority, Medium)
+		_, _ = s.publish(staffChannel(p, req.Assignee), EventServiceRequest, NSPersonal, req, prio, 0, "", "server", "")
+	}
+	d.announce(p, req, action, "")
+	return nil
+}
+
+// save writes req with a compare-and-set on its version.
+func (d *requestDesk) save(ctx context.Context, p string, req *ServiceRequest) error {
+	val, _ := json.Marshal(req)
+	rec, err := d.svc.store.Put(ctx, requestsTable(p), req.ID, val, req.Version)
+	if err != nil {
+		if errors.Is(err, cluster.ErrConflict) {
+			return newError(CodeVersionConflict, "request "+req.ID+" changed meanwhile; retry")
+		}
+		return newError(CodeUnavailable, "request store unavailable")
+	}
+	req.Version = rec.Version
+	return nil
+}
+
+// announce publishes a lifecycle change to the service namespace (front
+// desk, concierge) and to the room's own channel (the guest).
+func (d *requestDesk) announce(p string, req *ServiceRequest, action, note string) {
+	s := d.svc
+	prio, _ := parsePriority(req.Priority, Medium)
+	if action == "escalated" {
+		prio = High
+	}
+	ch := requestChange{Action: action, Request: *req, Note: note}
+	_, _ = s.publish(nsChannel(p, NSService), EventServiceRequestUpdate, NSService, ch, prio, 0, "", "server", "")
+	_, _ = s.publish(roomChannel(p, req.RoomNumber), EventServiceRequestUpdate, NSPersonal, ch, prio, 0, "", "server", "")
+}
+
+// arm starts the accept deadline of an assignment.
+func (d *requestDesk) arm(p, id string, attempt int, after time.Duration) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.stopped {
+		return
+	}
+	if t := d.timers[id]; t != nil {
+		t.Stop()
+	}
+	d.timers[id] = time.AfterFunc(after, func() {
+		_ = d.svc.submit(shardKey(p, id), High, func() { d.expired(p, id, attempt) })
+	})
+}
+
+func (d *requestDesk) disarm(id string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if t := d.timers[id]; t != nil {
+		t.Stop()
+		delete(d.timers, id)
+	}
+}
+
+func (d *requestDesk) stop() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.stopped = true
+	for id, t := range d.timers {
+		t.Stop()
+		delete(d.timers, id)
+	}
+}
+
+// expired runs when an assignee did not accept in time: the request goes
+// to the next candidate. Runs on the request's worker.
+func (d *requestDesk) expired(p, id string, attempt int) {
+	ctx, cancel := d.svc.ctx()
+	defer cancel()
+	req, err := d.load(ctx, p, id)
+	if err != nil || req.Status != ReqAssigned || req.Attempt != attempt {
+		return // accepted, cancelled or reassigned meanwhile
+	}
+	d.mu.Lock()
+	delete(d.timers, id)
+	d.mu.Unlock()
+	d.svc.staff.assigned(p, req.Assignee, -1, d.svc.cfg.Now())
+	_, _ = d.svc.publish(staffChannel(p, req.Assignee), EventServiceRequestUpdate, NSPersonal,
+		requestChange{Action: "timed_out", Request: req}, High, 0, "", "server", "")
+	d.svc.metrics.reassigned.Inc()
+	if err := d.route(ctx, p, &req); err != nil {
+		d.svc.log.Error("cannot reassign request", "requestId", id, "err", err)
+	}
+}
+
+func (d *requestDesk) load(ctx context.Context, p, id string) (ServiceRequest, error) {
+	rec, err := d.svc.store.Get(ctx, requestsTable(p), id)
+	if err != nil {
+		return ServiceRequest{}, err
+	}
+	var req ServiceRequest
+	if err := json.Unmarshal(rec.Value, &req); err != nil {
+		return ServiceRequest{}, err
+	}
+	req.Version = rec.Version
+	return req, nil
+}
+
+// update checks a SERVICE_REQUEST_UPDATE and queues it.
+func (d *requestDesk) update(o *origin, env *Envelope) error {
+	var u requestUpdate
+	if err := json.Unmarshal(env.Payload, &u); err != nil || !validName(u.RequestID) || len(u.Note) > 1000 {
+		return newError(CodeInvalidPayload, `SERVICE_REQUEST_UPDATE needs {"requestId": "...", "action": "accept"}`)
+	}
+	switch u.Action {
+	case "accept", "decline", "start", "complete", "cancel":
+	default:
+		return newError(CodeInvalidPayload, "action must be accept, decline, start, complete or cancel")
+	}
+	p := o.claims.Property
+	return d.svc.submit(shardKey(p, u.RequestID), High, func() {
+		start := time.Now()
+		res, err := d.change(o, &u)
+		d.svc.metrics.processed(EventServiceRequestUpdate, High, time.Since(start))
+		o.finish(d.svc, EventServiceRequestUpdate, res, err)
+	})
+}
+
+// change applies a lifecycle action. Runs on the request's worker.
+func (d *requestDesk) change(o *origin, u *requestUpdate) (ackPayload, error) {
+	s := d.svc
+	ctx, cancel := s.ctx()
+	defer cancel()
+	p, who := o.claims.Property, o.claims.Subject
+	req, err := d.load(ctx, p, u.RequestID)
+	if errors.Is(err, cluster.ErrNotFound) {
+		return ackPayload{}, newError(CodeNotFound, "no request "+u.RequestID)
+	} else if err != nil {
+		return ackPayload{}, newError(CodeUnavailable, "request store unavailable")
+	}
+	if o.claims.Role == auth.Guest && req.RoomNumber != o.claims.Room {
+		return ackPayload{}, newError(CodeNotFound, "no request "+u.RequestID) // never confirm another room's request
+	}
+	supervisor := o.claims.Role == auth.Admin || o.claims.Role == auth.Service || o.claims.Role == auth.FrontDesk
+	isAssignee := req.Assignee == who && req.Assignee != ""
+	now := s.cfg.Now().UTC()
+	prevAssignee := req.Assignee
+	switch {
+	case req.terminal():
+		return ackPayload{}, newError(CodeIllegalTransition, "request "+req.ID+" is already "+req.Status)
+	case u.Action == "accept" && isAssignee && req.Status == ReqAssigned:
+		req.Status = ReqAccepted
+		d.disarm(req.ID)
+		if req.AssignedAt != nil {
+			s.metrics.timeToAccept.Update(now.Sub(*req.AssignedAt).Seconds())
+		}
+	case u.Action == "start" && isAssignee && req.Status == ReqAccepted:
+		req.Status = ReqInProgress
+	case u.Action == "complete" && (isAssignee || supervisor) && (req.Status == ReqAccepted || req.Status == ReqInProgress):
+		req.Status = ReqCompleted
+		s.staff.assigned(p, req.Assignee, -1, now)
+	case u.Action == "decline" && isAssignee && (req.Status == ReqAssigned || req.Status == ReqAccepted):
+		d.disarm(req.ID)
+		s.staff.assigned(p, req.Assignee, -1, now)
+		if err := d.route(ctx, p, &req); err != nil {
+			return ackPayload{}, err
+		}
+		return ackPayload{Event: EventServiceRequestUpdate, Data: req}, nil
+	case u.Action == "cancel" && (supervisor || req.CreatedBy == who || (o.claims.Role == auth.Guest && req.RoomNumber == o.claims.Room)):
+		req.Status = ReqCancelled
+		d.disarm(req.ID)
+		s.staff.assigned(p, req.Assignee, -1, now)
+	default:
+		return ackPayload{}, newError(CodeIllegalTransition, "cannot "+u.Action+" request "+req.ID+" in status "+req.Status+" as "+who)
+	}
+	req.UpdatedAt = now
+	if err := d.save(ctx, p, &req); err != nil {
+		return ackPayload{}, err
+	}
+	d.announce(p, &req, u.Action, u.Note)
+	if prevAssignee != "" && prevAssignee != who {
+		_, _ = s.publish(staffChannel(p, prevAssignee), EventServiceRequestUpdate, NSPersonal,
+			requestChange{Action: u.Action, Request: req, Note: u.Note}, High, 0, "", who, "")
+	}
+	s.log.Info("service request "+u.Action, "event", "service_request_update", "correlationId", o.corr,
+		"metadata", map[string]any{"property": p, "requestId": req.ID, "status": req.Status, "by": who})
+	return ackPayload{Event: EventServiceRequestUpdate, Data: req}, nil
+}
+
+// list returns a property's requests that are not finished.
+func (d *requestDesk) list(ctx context.Context, p string, all bool) ([]ServiceRequest, error) {
+	recs, err := d.svc.store.List(ctx, requestsTable(p))
+	if err != nil {
+		return nil, err
+	}
+	out := []ServiceRequest{}
+	for _, rec := range recs {
+		var r ServiceRequest
+		if json.Unmarshal(rec.Value, &r) == nil && (all || !r.terminal()) {
+			r.Version = rec.Version
+			out = append(out, r)
+		}
+	}
+	slices.SortFunc(out, func(a, b ServiceRequest) int { return a.CreatedAt.Compare(b.CreatedAt) })
+	return out, nil
+}

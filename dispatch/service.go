@@ -1,0 +1,203 @@
+package dispatch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/VictoriaMetrics/metrics"
+
+	"github.com/bellhop/bellhop/cluster"
+	"github.com/bellhop/bellhop/codec"
+	"github.com/bellhop/bellhop/dispatch/auth"
+	"github.com/bellhop/bellhop/dispatch/pqueue"
+	"github.com/bellhop/bellhop/engine"
+)
+
+// Defaults for Config fields left at zero.
+const (
+	DefaultAuthTimeout    = 10 * time.Second
+	DefaultAcceptTimeout  = 90 * time.Second
+	DefaultCallTimeout    = 5 * time.Second
+	DefaultRecoveryLimit  = 1000
+	DefaultMaxBadMessages = 20
+)
+
+// Config configures a Service.
+type Config struct {
+	Verifier *auth.Verifier // checks tokens; required
+	Store    cluster.Store  // room boards, requests; required
+
+	AuthTimeout    time.Duration // time a client has to authenticate before close 4001
+	AcceptTimeout  time.Duration // time an assignee has to accept a service request
+	CallTimeout    time.Duration // deadline of each broker and store call
+	RecoveryLimit  int           // most messages replayed on SUBSCRIBE with since; more answers recovered:false
+	MaxBadMessages int           // consecutive bad messages before close 4029
+	Workers        int           // handler workers; 0 means GOMAXPROCS
+	Queue          pqueue.Config // dispatch queue sizes and bursts (Workers overrides its Workers)
+
+	Logger *slog.Logger     // nil discards
+	Now    func() time.Time // clock; nil means time.Now
+}
+
+func (c Config) withDefaults() Config {
+	if c.AuthTimeout <= 0 {
+		c.AuthTimeout = DefaultAuthTimeout
+	}
+	if c.AcceptTimeout <= 0 {
+		c.AcceptTimeout = DefaultAcceptTimeout
+	}
+	if c.CallTimeout <= 0 {
+		c.CallTimeout = DefaultCallTimeout
+	}
+	if c.RecoveryLimit <= 0 {
+		c.RecoveryLimit = DefaultRecoveryLimit
+	}
+	if c.MaxBadMessages <= 0 {
+		c.MaxBadMessages = DefaultMaxBadMessages
+	}
+	if c.Workers > 0 {
+		c.Queue.Workers = c.Workers
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	return c
+}
+
+// Service is the hotel's real-time service on one node: the engine.Handler
+// of WS_PATH, the broker's delivery handler and the backend API. Its
+// exported methods are safe for concurrent use.
+//
+// Work is split by owner: a connection's session is touched only on its
+// event loop; anything that may wait (broker, store) runs on the worker pool,
+// keyed so that one room's or one request's events run in order; workers
+// reach sessions back through engine.Conn's asynchronous methods.
+type Service struct {
+	cfg     Config
+	log     *slog.Logger
+	srv     *engine.Server
+	broker  cluster.Broker
+	store   cluster.Store
+	verify  *auth.Verifier
+	pool    *pqueue.Pool[func()]
+	metrics *serviceMetrics
+	rooms   *roomBoard
+	reqs    *requestDesk
+	staff   *registry
+
+	mu     sync.Mutex // guards closed
+	closed bool
+}
+
+// New returns a Service. Bind it to the engine server and its broker with
+// Start before clients connect.
+func New(cfg Config) (*Service, error) {
+	cfg = cfg.withDefaults()
+	if cfg.Verifier == nil || cfg.Store == nil {
+		return nil, errors.New("dispatch: Config needs a Verifier and a Store")
+	}
+	s := &Service{cfg: cfg, log: cfg.Logger, store: cfg.Store, verify: cfg.Verifier}
+	s.metrics = newServiceMetrics()
+	pool, err := pqueue.New(cfg.Queue, func(job func()) { job() })
+	if err != nil {
+		return nil, fmt.Errorf("dispatch: %w", err)
+	}
+	s.pool = pool
+	s.metrics.watchQueue(pool)
+	s.staff = newRegistry()
+	s.rooms = &roomBoard{svc: s}
+	s.reqs = newRequestDesk(s)
+	return s, nil
+}
+
+// Start binds the service to the engine server it handles and the broker it
+// publishes through.
+func (s *Service) Start(srv *engine.Server, b cluster.Broker) {
+	s.srv, s.broker = srv, b
+}
+
+// Metrics returns the service's metric set, to be registered for /metrics.
+func (s *Service) Metrics() *metrics.Set { return s.metrics.set }
+
+// Close stops the workers after the queued jobs ran and the request timers.
+func (s *Service) Close(ctx context.Context) error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return ErrClosed
+	}
+	s.closed = true
+	s.mu.Unlock()
+	s.reqs.stop()
+	return s.pool.Shutdown(ctx)
+}
+
+// submit queues job on the worker that owns key. It never blocks: a full
+// queue fails with an OVERLOADED error for the caller to report.
+func (s *Service) submit(key uint64, prio Priority, job func()) error {
+	if err := s.pool.Submit(key, prio, job); err != nil {
+		s.metrics.rejected.Inc()
+		return newError(CodeOverloaded, "server busy, retry later")
+	}
+	return nil
+}
+
+// ctx returns a context with the per-call deadline.
+func (s *Service) ctx() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), s.cfg.CallTimeout)
+}
+
+// publish encodes an event once and publishes it on channel through the
+// broker, which stores it and delivers it to every node. Runs on a worker.
+func (s *Service) publish(channel, event, namespace string, payload any, prio Priority, conflate uint64,
+	correlationID, sender, idemKey string) (cluster.Publication, error) {
+	env, err := encode(event, namespace, payload, prio, correlationID, sender, s.cfg.Now())
+	if err != nil {
+		return cluster.Publication{}, fmt.Errorf("cannot encode %s: %w", event, err)
+	}
+	data := appendPubHeader(make([]byte, 0, pubHeaderSize+len(env)), prio, conflate)
+	data = append(data, env...)
+	ctx, cancel := s.ctx()
+	defer cancel()
+	pub, err := s.broker.Publish(ctx, channel, data, cluster.PublishOptions{IdempotencyKey: idemKey})
+	if err != nil {
+		s.log.Error("publish failed", "channel", channel, "event", event, "err", err)
+		return pub, newError(CodeUnavailable, "message could not be stored")
+	}
+	s.metrics.published(event, prio)
+	return pub, nil
+}
+
+// Deliver is the broker's Handler: it turns a publication into one engine
+// message (JSON with its messageId, frame, deflate) and hands it to the
+// loops with subscribers.
+func (s *Service) Deliver(pub cluster.Publication) {
+	m, ok := s.message(pub)
+	if !ok {
+		return
+	}
+	_ = s.srv.Publish(pub.Channel, m, nil)
+}
+
+// message renders a publication for clients.
+func (s *Service) message(pub cluster.Publication) (*engine.Message, bool) {
+	prio, conflate, env, ok := splitPub(pub.Data)
+	if !ok {
+		s.log.Warn("foreign publication ignored", "channel", pub.Channel)
+		return nil, false
+	}
+	buf := make([]byte, 0, len(env)+32)
+	buf = withMessageID(buf, env, pub.Position.String())
+	m := s.srv.NewMessage(codec.OpText, buf)
+	m.Seq = pub.Offset
+	m.Priority = engine.Priority(prio)
+	m.Conflate = conflate
+	return m, true
+}
