@@ -85,8 +85,9 @@ func TestConnAsyncDo(t *testing.T) {
 
 func TestConnAsyncClose(t *testing.T) {
 	t.Parallel()
-	// No ticks: a sweep posted just before Close could leave a drain
-	// queued that never runs, which hides ErrClosed (see the report).
+	// No sweeps: a task posted by the ticker just before Close leaves the
+	// loop's drain flag set, and a post then queues silently instead of
+	// failing with ErrClosed.
 	srv, rec := startRecorder(t, engine.Config{Loops: 1, TickInterval: time.Hour})
 	c, conn := connectRecorded(t, srv, rec, "")
 	if err := conn.AsyncClose(4000, "bye"); err != nil {

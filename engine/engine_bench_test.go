@@ -264,19 +264,14 @@ func TestPublishAllocsIndependentOfSubscribers(t *testing.T) {
 	if testing.Short() {
 		t.Skip("opens 420 sockets")
 	}
+	if raceEnabled {
+		t.Skip("allocation counts are not meaningful under -race (sync.Pool drops items)")
+	}
 	bursts := []int{1, 8, 16}
 	few, many := broadcastAllocs(t, 10, bursts), broadcastAllocs(t, 200, bursts)
 	for i, burst := range bursts {
 		t.Run("burst="+strconv.Itoa(burst), func(t *testing.T) {
 			t.Logf("allocations per round: %v for 10 subscribers, %v for 200", few[i], many[i])
-			if burst > 8 {
-				t.Skip("BUG: engine/write.go write sends a chain of frames with gnet.Conn.Writev, which calls " +
-					"x/sys/unix.Writev; that builds its []Iovec in a stack array of 8 and moves it to the heap " +
-					"for more, so a subscriber that gets more than 8 frames in one loop turn costs one " +
-					"allocation (about 202 allocations per round for 200 subscribers, 12 for 10). Fix: join " +
-					"chains of more than 8 small frames into the loop's scratch buffer (as the TLS path does) " +
-					"or write them in groups of at most 8")
-			}
 			if many[i] > few[i]+2 {
 				t.Fatalf("allocations grow with subscribers: %.1f for 200, %.1f for 10", many[i], few[i])
 			}

@@ -68,6 +68,12 @@ func TestInteropNodeWS(t *testing.T) {
 		t.Run("scheme="+scheme, func(t *testing.T) {
 			t.Parallel()
 			srv := startServer(t, withTLS(t, engine.Config{Deflate: true}, scheme == "wss"))
+			t.Cleanup(func() { // after both clients, before the server stops
+				waitFor(t, 5*time.Second, func() bool { return srv.Connections() == 0 })
+				if n := metric(t, srv, `bellhop_close_codes_total{code="1000"}`); n != 2 {
+					t.Errorf("%v connections closed with 1000, want both clients", n)
+				}
+			})
 			for _, deflate := range []bool{false, true} {
 				t.Run(fmt.Sprintf("deflate=%v", deflate), func(t *testing.T) {
 					t.Parallel()
@@ -83,7 +89,6 @@ func TestInteropNodeWS(t *testing.T) {
 			}
 		})
 	}
-	// Every client closed cleanly (1000 both ways, checked by the script).
 }
 
 // checkEchoClient checks the summary of one echo client run.

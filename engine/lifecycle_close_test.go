@@ -18,7 +18,6 @@ func TestHandlerOnCloseCode(t *testing.T) {
 		cfg   engine.Config
 		drive func(t *testing.T, srv *engine.Server, c *client, conn *engine.Conn)
 		want  codec.StatusCode
-		bug   string // a known bug: the case is skipped with this text
 	}{{
 		name: "peer_close",
 		drive: func(t *testing.T, _ *engine.Server, c *client, _ *engine.Conn) {
@@ -82,15 +81,9 @@ func TestHandlerOnCloseCode(t *testing.T) {
 			}
 		},
 		want: engine.CloseSlowConsumer,
-		bug: "engine/write.go flush marks a slow consumer (reason, closeAfter) but never sets c.closeCode, so " +
-			"OnClose reports 1006 and bellhop_close_codes_total counts 1006 instead of 4008. Fix: set " +
-			"c.closeCode = CloseSlowConsumer there",
 	}}
 	for _, tc := range cases {
 		t.Run("case="+tc.name, func(t *testing.T) {
-			if tc.bug != "" {
-				t.Skip("BUG: " + tc.bug)
-			}
 			t.Parallel()
 			srv, rec := startRecorder(t, tc.cfg)
 			c, conn := connectRecorded(t, srv, rec, "t")

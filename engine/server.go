@@ -42,6 +42,8 @@ type Server struct {
 	nextID    atomic.Uint64
 	draining  atomic.Bool
 	lastSweep int64 // OnTick's goroutine only
+	stopOnce  sync.Once
+	stopErr   error
 
 	loopsMu sync.Mutex              // guards changes to loops
 	loops   atomic.Pointer[[]*loop] // copy-on-write list of loops, by id
@@ -208,24 +210,43 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	for s.active.Load() > 0 {
 		select {
 		case <-ctx.Done():
-			return s.stop()
+			cut := s.active.Load()
+			if err := s.stop(); err != nil {
+				return err
+			}
+			return fmt.Errorf("engine: shutdown deadline passed, %d connections cut: %w", cut, ctx.Err())
 		case <-tick.C:
 		}
 	}
 	return s.stop()
 }
 
-// stop ends the engine at once, closing what is left.
+// stop ends the engine at once, closing what is left. It runs once; later
+// callers wait for it and get ErrClosed.
 func (s *Server) stop() error {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := s.eng.Stop(ctx); err != nil {
-		return fmt.Errorf("engine: cannot stop: %w", err)
+	first := false
+	s.stopOnce.Do(func() {
+		first = true
+		// gnet's Stop polls for completion every 500 ms; gnet.Run returns as
+		// soon as the loops are done, so wait for that instead.
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			_ = s.eng.Stop(ctx)
+		}()
+		select {
+		case err := <-s.done:
+			if err != nil {
+				s.stopErr = fmt.Errorf("engine: %w", err)
+			}
+		case <-time.After(15 * time.Second):
+			s.stopErr = errors.New("engine: stop timed out")
+		}
+	})
+	if !first {
+		return ErrClosed
 	}
-	if err := <-s.done; err != nil {
-		return fmt.Errorf("engine: %w", err)
-	}
-	return nil
+	return s.stopErr
 }
 
 // Close stops the server at once, without the closing handshake.
@@ -314,7 +335,8 @@ func (l *loop) sweep() {
 				l.srv.metrics.pings.Inc()
 			}
 		case stateClosing:
-			if now-c.timer >= int64(cfg.CloseTimeout) {
+			if now-c.timer >= int64(cfg.CloseTimeout) ||
+				(c.reason == reasonSlowConsumer && c.gc.OutboundBuffered() == 0) {
 				l.closeTransport(c)
 			}
 		}

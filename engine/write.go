@@ -110,11 +110,14 @@ func (l *loop) afterWrite(c *Conn) {
 		return
 	}
 	if c.backlog != nil && c.backlog.bytes > l.srv.cfg.MaxOutbound && c.reason != reasonSlowConsumer {
+		// The close frame goes behind what gnet holds; the transport closes
+		// when the client answers or after CloseTimeout, so a client that
+		// resumes reading learns why.
 		l.srv.metrics.slowConsumers.Inc()
 		c.reason = reasonSlowConsumer
 		c.closeCode = CloseSlowConsumer
 		c.state = stateClosing
-		c.closeAfter = true
+		c.timer = l.srv.now()
 		l.dropBacklog(c)
 		var buf [codec.MaxControlPayload + 4]byte
 		l.writeNow(c, codec.AppendCloseFrame(buf[:0], CloseSlowConsumer, "slow consumer: reconnect and resync"))
@@ -163,10 +166,29 @@ func (l *loop) writev(c *Conn, iov [][]byte) {
 	for _, b := range iov {
 		n += len(b)
 	}
+	if len(iov) > maxStackIovecs && n <= maxJoin {
+		// writev(2) through x/sys allocates past 8 iovecs; copying a few
+		// small frames into one buffer is cheaper than the allocation.
+		buf := l.tlsOut[:0]
+		for _, b := range iov {
+			buf = append(buf, b...)
+		}
+		l.tlsOut = buf
+		l.stats.framesOut += len(iov) - 1
+		l.writeNow(c, buf)
+		return
+	}
 	l.stats.framesOut += len(iov)
 	l.stats.bytesOut += n
 	_, _ = c.gc.Writev(iov)
 }
+
+// Joining frames for one write: up to maxStackIovecs go to writev as they
+// are; more, totalling at most maxJoin bytes, are copied into one buffer.
+const (
+	maxStackIovecs = 8
+	maxJoin        = 256 << 10
+)
 
 // writeNow writes b to c at once, through TLS when wss.
 func (l *loop) writeNow(c *Conn, b []byte) {
