@@ -54,9 +54,14 @@ help: ## List targets and variables.
 
 # run starts the server on its defaults: the embedded in-memory broker (no
 # Redis) and an echo endpoint at /echo for trying clients against.
-run: ## Build bin/bellhop and run it with an echo endpoint at /echo (ARGS adds flags).
+# It uses development credentials unless JWT_SECRET and API_KEY are set:
+# never use these in production.
+DEV_JWT_SECRET := bellhop-development-secret-do-not-use-in-prod
+DEV_API_KEY := bellhop-dev-api-key
+run: ## Build bin/bellhop and run it: hotel endpoint /ws (dev JWT_SECRET), echo /echo, admin :9090 (ARGS adds flags).
 	$(GO) build -o bin/bellhop ./cmd/bellhop
-	bin/bellhop -echo-path /echo $(ARGS)
+	JWT_SECRET="$${JWT_SECRET:-$(DEV_JWT_SECRET)}" API_KEY="$${API_KEY:-$(DEV_API_KEY)}" \
+		bin/bellhop -echo-path /echo $(ARGS)
 
 # build compiles every package, including those only tests import, and puts
 # the commands in bin/.

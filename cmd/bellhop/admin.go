@@ -30,7 +30,13 @@ func startAdmin(a *app, addr string) (*adminServer, error) {
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4")
 		metrics.WritePrometheus(w, true)
 		a.srv.Metrics().WritePrometheus(w)
+		if a.svc != nil {
+			a.svc.Metrics().WritePrometheus(w)
+		}
 	})
+	if a.svc != nil {
+		mux.Handle("/api/", a.svc.API(a.opts.apiKey))
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = io.WriteString(w, "ok\n")
 	})

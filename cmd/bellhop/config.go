@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bellhop/bellhop/dispatch"
 	"github.com/bellhop/bellhop/engine"
 )
 
@@ -28,6 +29,12 @@ type options struct {
 	origins, protocols   []string
 	engine               engine.Config
 	lb                   string
+
+	jwtSecret, jwtKeysPath string
+	apiKey                 string
+	dispatch               dispatch.Config
+	retention              time.Duration
+	historySize            int
 }
 
 // setting binds one option to its flag and environment variable.
@@ -73,6 +80,14 @@ func (o *options) settings() []setting {
 		{"pprof", "ENABLE_PPROF", "false", "serve /debug/pprof on the admin port", boolean(&o.pprof)},
 		{"shutdown-timeout", "SHUTDOWN_TIMEOUT", "15s", "time clients get to close on SIGTERM", duration(&o.shutdownTimeout)},
 		{"log-level", "LOG_LEVEL", "info", "debug, info, warn or error", level(&o.logLevel)},
+		{"jwt-secret", "JWT_SECRET", "", "HS256 secret (at least 32 bytes) for development tokens, key id \"dev\"", str(&o.jwtSecret)},
+		{"jwt-keys", "JWT_KEYS_PATH", "", "key set file or folder of public keys (ES256, RS256) and secrets; reloaded on SIGHUP", str(&o.jwtKeysPath)},
+		{"api-key", "API_KEY", "", "key the backend API requires in X-API-Key; empty disables the API", str(&o.apiKey)},
+		{"auth-timeout", "AUTH_TIMEOUT", "10s", "time a client has to authenticate before close 4001", duration(&o.dispatch.AuthTimeout)},
+		{"accept-timeout", "ACCEPT_TIMEOUT", "90s", "time an assignee has to accept a service request", duration(&o.dispatch.AcceptTimeout)},
+		{"retention", "MESSAGE_RETENTION_HOURS", "24", "hours messages stay in history for recovery", hours(&o.retention)},
+		{"history-size", "HISTORY_SIZE", "10000", "most messages kept per channel for recovery", intIn(&o.historySize, 1, 1<<24)},
+		{"workers", "WORKERS", "0", "event handler workers; 0 means one per CPU", intIn(&o.dispatch.Workers, 0, 1024)},
 	}
 }
 
@@ -128,6 +143,17 @@ func (o *options) check() error {
 		return fmt.Errorf("METRICS_PORT=%d must differ from WS_PORT", o.metricsPort)
 	}
 	return nil
+}
+
+func hours(p *time.Duration) func(string) error {
+	return func(v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 24*365 {
+			return errors.New("want whole hours from 1 to 8760")
+		}
+		*p = time.Duration(n) * time.Hour
+		return nil
+	}
 }
 
 func str(p *string) func(string) error { return func(v string) error { *p = v; return nil } }

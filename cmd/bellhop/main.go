@@ -20,6 +20,9 @@ import (
 
 	"github.com/lesismal/llib/std/crypto/tls"
 
+	"github.com/bellhop/bellhop/cluster"
+	"github.com/bellhop/bellhop/dispatch"
+	"github.com/bellhop/bellhop/dispatch/auth"
 	"github.com/bellhop/bellhop/engine"
 )
 
@@ -62,13 +65,17 @@ func run(args []string, getenv func(string) string, stderr *os.File) error {
 	return app.shutdown()
 }
 
-// app is the running binary: the WebSocket server and the admin server.
+// app is the running binary: the WebSocket server, the hotel service and
+// its broker, and the admin server.
 type app struct {
-	opts  *options
-	log   *slog.Logger
-	srv   *engine.Server
-	certs *engine.Certificates
-	admin *adminServer
+	opts   *options
+	log    *slog.Logger
+	srv    *engine.Server
+	certs  *engine.Certificates
+	admin  *adminServer
+	keys   *auth.KeySet      // nil when the hotel endpoint is off
+	svc    *dispatch.Service // nil when the hotel endpoint is off
+	broker cluster.Broker
 }
 
 func newApp(opts *options, log *slog.Logger) (*app, error) {
@@ -82,8 +89,16 @@ func newApp(opts *options, log *slog.Logger) (*app, error) {
 	if opts.echoPath != "" {
 		cfg.Routes[opts.echoPath] = engine.NewEcho(opts.echoPath)
 	}
+	if err := a.newService(); err != nil {
+		return nil, err
+	}
+	if a.svc != nil {
+		cfg.Routes[opts.path] = a.svc
+	} else {
+		log.Warn("hotel endpoint off: set JWT_SECRET or JWT_KEYS_PATH to serve " + opts.path)
+	}
 	if len(cfg.Routes) == 0 {
-		return nil, errors.New("nothing to serve: set ECHO_PATH (the hotel endpoint on WS_PATH arrives with the dispatch layer)")
+		return nil, errors.New("nothing to serve: set JWT_SECRET or JWT_KEYS_PATH (hotel endpoint), or ECHO_PATH")
 	}
 	if opts.sslEnabled {
 		certs, err := engine.LoadCertificates(opts.sslCert, opts.sslKey)
@@ -102,7 +117,39 @@ func newApp(opts *options, log *slog.Logger) (*app, error) {
 		return nil, err
 	}
 	a.srv = srv
+	if a.svc != nil {
+		a.svc.Start(srv, a.broker)
+	}
 	return a, nil
+}
+
+// newService builds the hotel service with the in-memory broker and store
+// when a token key is configured.
+func (a *app) newService() error {
+	o := a.opts
+	if o.jwtSecret == "" && o.jwtKeysPath == "" {
+		return nil
+	}
+	keys, err := auth.LoadKeySet(o.jwtSecret, o.jwtKeysPath)
+	if err != nil {
+		return fmt.Errorf("JWT_SECRET/JWT_KEYS_PATH: %w", err)
+	}
+	verifier, err := auth.NewVerifier(keys, auth.Config{})
+	if err != nil {
+		return err
+	}
+	dcfg := o.dispatch
+	dcfg.Verifier = verifier
+	dcfg.Store = cluster.NewMemoryStore()
+	dcfg.Logger = a.log
+	svc, err := dispatch.New(dcfg)
+	if err != nil {
+		return err
+	}
+	a.keys, a.svc = keys, svc
+	a.broker = cluster.NewMemoryBroker(cluster.MemoryConfig{Retention: o.retention, MaxHistory: o.historySize}, svc.Deliver)
+	a.log.Info("hotel endpoint on", "path", o.path, "keys", keys.KeyIDs(), "broker", "memory")
+	return nil
 }
 
 func (a *app) start() error {
@@ -126,10 +173,20 @@ func (a *app) start() error {
 	return nil
 }
 
-// reload re-reads the TLS certificate; connections stay up.
+// reload re-reads the token keys and the TLS certificate; connections stay up.
 func (a *app) reload() {
-	if a.certs == nil {
+	if a.keys == nil && a.certs == nil {
 		a.log.Info("SIGHUP: nothing to reload")
+		return
+	}
+	if a.keys != nil {
+		if err := a.keys.Reload(); err != nil {
+			a.log.Error("token key reload failed; keeping the current keys", "err", err)
+		} else {
+			a.log.Info("token keys reloaded", "keys", a.keys.KeyIDs())
+		}
+	}
+	if a.certs == nil {
 		return
 	}
 	if err := a.certs.Reload(); err != nil {
@@ -143,6 +200,12 @@ func (a *app) shutdown() error {
 	ctx, cancel := context.WithTimeout(context.Background(), a.opts.shutdownTimeout)
 	defer cancel()
 	err := a.srv.Shutdown(ctx)
+	if a.svc != nil {
+		if e := a.svc.Close(ctx); e != nil {
+			a.log.Warn("dispatch queues not drained", "err", e)
+		}
+		_ = a.broker.Close()
+	}
 	if a.admin != nil {
 		a.admin.close()
 	}

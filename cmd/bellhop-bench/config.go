@@ -1,0 +1,176 @@
+package main
+
+import (
+	"crypto/x509"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/lesismal/llib/std/crypto/tls"
+
+	"github.com/bellhop/bellhop/bench"
+)
+
+// options is everything the command line says.
+type options struct {
+	scenario     bench.Scenario
+	cfg          bench.Config
+	serverPID    int
+	serverCmd    []string
+	serverCPU    string
+	loadCPUs     []int
+	serverLog    string
+	readyTimeout time.Duration
+	jsonPath     string
+	quiet        bool
+}
+
+const usageHead = `usage: bellhop-bench <scenario> [flags]
+
+Scenarios:
+  connect  open -conns connections, -concurrency at a time: handshakes/s, connect latency, server CPU per handshake
+  hold     open -conns idle connections: server RSS per connection once settled, server CPU per handshake
+  echo     -conns connections in a closed loop of -size byte echoes (-pipeline in flight each) for -duration
+           or -messages round trips: round trips/s, latency, server CPU per round trip
+
+The target must be on loopback (127.0.0.0/8). With -server-cmd the harness starts the server
+(under taskset -c with -server-cpu), waits for its port, measures and stops it; with -server-pid it
+only reads /proc of a running server. The summary goes to stderr when the JSON line goes to stdout.
+Exit status: 0 ok, 1 the run failed, 2 connections or messages failed (see the errors line).
+
+Flags:
+`
+
+// loadConfig parses the command line (without the program name).
+func loadConfig(args []string, usage io.Writer) (*options, error) {
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		fmt.Fprint(usage, usageHead)
+		newFlags(&options{}, &flagValues{}, usage).PrintDefaults()
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help") {
+			return nil, flag.ErrHelp
+		}
+		return nil, errors.New("name a scenario: connect, hold or echo")
+	}
+	sc, err := bench.Lookup(args[0])
+	if err != nil {
+		return nil, err
+	}
+	o := &options{scenario: sc}
+	var v flagValues
+	fs := newFlags(o, &v, usage)
+	if err := fs.Parse(args[1:]); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	if !isSet(fs, "duration") && sc.Name() == "hold" {
+		o.cfg.Duration = 0 // hold: just settle unless told to hold longer
+	}
+	return o, v.apply(o)
+}
+
+// flagValues holds flags that need parsing after flag.Parse.
+type flagValues struct {
+	url, src, ca, serverCmd, loadCPU, serverName string
+	settleMax, settleInterval                    time.Duration
+}
+
+// isSet reports whether the flag called name was given.
+func isSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}
+
+func newFlags(o *options, v *flagValues, usage io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("bellhop-bench", flag.ContinueOnError)
+	fs.SetOutput(usage)
+	c := &o.cfg
+	fs.StringVar(&v.url, "url", "ws://127.0.0.1:3001/echo", "target `URL`, ws:// or wss:// on 127.0.0.0/8")
+	fs.IntVar(&c.Conns, "conns", bench.DefaultConns, "connections to open")
+	fs.IntVar(&c.Concurrency, "concurrency", bench.DefaultConcurrency, "handshakes in flight at once")
+	fs.Float64Var(&c.Rate, "rate", 0, "new connections per second; 0 means as fast as -concurrency allows")
+	fs.DurationVar(&c.Duration, "duration", bench.DefaultDuration, "echo: measured time; hold: time to hold after settling (default 0 for hold)")
+	fs.Int64Var(&c.Messages, "messages", 0, "echo: stop after this many round trips; 0 means -duration only")
+	fs.IntVar(&c.Size, "size", bench.DefaultSize, "echo: message size in bytes")
+	fs.IntVar(&c.Pipeline, "pipeline", 1, "echo: messages in flight per connection")
+	fs.BoolVar(&c.Binary, "binary", false, "echo: binary messages instead of text")
+	fs.IntVar(&c.Loops, "loops", 1, "client event loops")
+	fs.StringVar(&v.src, "src", bench.DefaultSources, "source addresses to rotate over: IPs and first-last ranges in 127.0.0.0/8")
+	fs.StringVar(&c.Protocol, "protocol", "", "subprotocol to offer")
+	fs.DurationVar(&c.HandshakeTimeout, "handshake-timeout", bench.DefaultHandshakeTimeout, "TCP connect, TLS and upgrade, per connection")
+	fs.DurationVar(&v.settleMax, "settle-max", 30*time.Second, "hold: longest wait for the server's RSS to settle")
+	fs.DurationVar(&v.settleInterval, "settle-interval", 250*time.Millisecond, "hold: time between RSS readings (4 in a row within 0.5% count as settled)")
+	fs.StringVar(&v.ca, "ca", "", "wss: PEM `file` of CAs to verify the server with; default is no verification")
+	fs.StringVar(&v.serverName, "server-name", "localhost", "wss: name to send in SNI and to verify with -ca")
+	fs.IntVar(&o.serverPID, "server-pid", 0, "`PID` of a running server to measure")
+	fs.StringVar(&v.serverCmd, "server-cmd", "", "server `command` to start, split on spaces (no shell), e.g. \"bin/bellhop -host 127.0.0.1 -port 3001 -echo-path /echo -metrics=false\"")
+	fs.StringVar(&o.serverCPU, "server-cpu", "", "CPU `list` for the server (taskset -c; with -server-pid its threads are re-pinned)")
+	fs.StringVar(&v.loadCPU, "load-cpu", "", "CPU `list` to pin the harness to")
+	fs.StringVar(&o.serverLog, "server-log", "", "append the started server's output to this `file`")
+	fs.DurationVar(&o.readyTimeout, "ready-timeout", bench.DefaultReadyTimeout, "wait this long for a started server to listen")
+	fs.StringVar(&o.jsonPath, "json", "", "append the JSON result line to this `file` instead of stdout")
+	fs.StringVar(&c.Label, "label", "", "label for the result, e.g. the server's name")
+	fs.BoolVar(&o.quiet, "quiet", false, "no progress lines")
+	return fs
+}
+
+// apply parses the string flags into o and checks combinations.
+func (v *flagValues) apply(o *options) error {
+	var err error
+	if o.cfg.Target, err = bench.ParseTarget(v.url); err != nil {
+		return fmt.Errorf("-url: %w", err)
+	}
+	if o.cfg.Sources, err = bench.ParseSources(v.src); err != nil {
+		return fmt.Errorf("-src: %w", err)
+	}
+	o.cfg.Settle = bench.SettleConfig{MaxWait: v.settleMax, Interval: v.settleInterval}
+	o.serverCmd = strings.Fields(v.serverCmd)
+	if o.serverPID != 0 && len(o.serverCmd) > 0 {
+		return errors.New("-server-pid and -server-cmd exclude each other")
+	}
+	if o.serverCPU != "" {
+		if _, err := bench.ParseCPUList(o.serverCPU); err != nil {
+			return fmt.Errorf("-server-cpu: %w", err)
+		}
+		if o.serverPID == 0 && len(o.serverCmd) == 0 {
+			return errors.New("-server-cpu needs -server-cmd or -server-pid")
+		}
+	}
+	if v.loadCPU != "" {
+		if o.loadCPUs, err = bench.ParseCPUList(v.loadCPU); err != nil {
+			return fmt.Errorf("-load-cpu: %w", err)
+		}
+	}
+	if o.cfg.Target.Secure {
+		if o.cfg.TLS, err = tlsConfig(v.ca, v.serverName); err != nil {
+			return fmt.Errorf("-ca: %w", err)
+		}
+	}
+	return nil
+}
+
+// tlsConfig builds the wss client configuration: verification against the
+// CAs in caFile when given, none otherwise (the target is loopback).
+func tlsConfig(caFile, serverName string) (*tls.Config, error) {
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: serverName}
+	if caFile == "" {
+		cfg.InsecureSkipVerify = true
+		return cfg, nil
+	}
+	pem, err := os.ReadFile(caFile)
+	if err != nil {
+		return nil, err
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("no PEM certificate in %s", caFile)
+	}
+	cfg.RootCAs = pool
+	return cfg, nil
+}

@@ -1,0 +1,168 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bellhop/bellhop/bench"
+)
+
+func TestLoadConfig(t *testing.T) {
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(ca, []byte("not a certificate"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name  string
+		args  []string
+		check func(*options) bool
+		err   string
+	}{
+		{"echo defaults", []string{"echo"}, func(o *options) bool {
+			return o.scenario.Name() == "echo" && o.cfg.Duration == bench.DefaultDuration && o.cfg.Conns == bench.DefaultConns &&
+				o.cfg.Target.Addr == "127.0.0.1:3001" && len(o.cfg.Sources) == 249
+		}, ""},
+		{"hold holds nothing by default", []string{"hold"}, func(o *options) bool { return o.cfg.Duration == 0 }, ""},
+		{"hold with -duration", []string{"hold", "-duration", "5s"}, func(o *options) bool { return o.cfg.Duration == 5*time.Second }, ""},
+		{"echo knobs", []string{"echo", "-conns", "10", "-size", "64", "-pipeline", "4", "-messages", "99", "-binary", "-load-cpu", "1",
+			"-server-cmd", "bin/bellhop -port 3001", "-server-cpu", "0", "-json", "r.jsonl", "-label", "x"}, func(o *options) bool {
+			return o.cfg.Conns == 10 && o.cfg.Size == 64 && o.cfg.Pipeline == 4 && o.cfg.Messages == 99 && o.cfg.Binary &&
+				len(o.loadCPUs) == 1 && strings.Join(o.serverCmd, "|") == "bin/bellhop|-port|3001" && o.serverCPU == "0" &&
+				o.jsonPath == "r.jsonl" && o.cfg.Label == "x"
+		}, ""},
+		{"wss without CA skips verification", []string{"connect", "-url", "wss://localhost:8443/echo"}, func(o *options) bool {
+			return o.cfg.Target.Secure && o.cfg.TLS != nil && o.cfg.TLS.InsecureSkipVerify
+		}, ""},
+		{"no scenario", nil, nil, "name a scenario"},
+		{"flag first", []string{"-conns", "5"}, nil, "name a scenario"},
+		{"unknown scenario", []string{"fanout"}, nil, "unknown scenario"},
+		{"remote target", []string{"echo", "-url", "ws://10.0.0.1:3001/echo"}, nil, "not on loopback"},
+		{"bad source", []string{"echo", "-src", "10.0.0.1"}, nil, "-src"},
+		{"pid and cmd", []string{"echo", "-server-pid", "1", "-server-cmd", "x"}, nil, "exclude each other"},
+		{"server cpu alone", []string{"echo", "-server-cpu", "0"}, nil, "needs -server-cmd"},
+		{"bad server cpu", []string{"echo", "-server-cpu", "x", "-server-pid", "1"}, nil, "-server-cpu"},
+		{"bad load cpu", []string{"echo", "-load-cpu", "1-0"}, nil, "-load-cpu"},
+		{"missing CA", []string{"echo", "-url", "wss://127.0.0.1:1/", "-ca", "/nonexistent.pem"}, nil, "-ca"},
+		{"CA without certificate", []string{"echo", "-url", "wss://127.0.0.1:1/", "-ca", ca}, nil, "no PEM"},
+		{"stray argument", []string{"echo", "extra"}, nil, "unexpected arguments"},
+		{"unknown flag", []string{"echo", "-nope"}, nil, "not defined"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			o, err := loadConfig(c.args, io.Discard)
+			if c.err != "" {
+				if err == nil || !strings.Contains(err.Error(), c.err) {
+					t.Fatalf("err = %v, want one containing %q", err, c.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !c.check(o) {
+				t.Fatalf("options %+v", o)
+			}
+		})
+	}
+}
+
+func TestHelpAndUsage(t *testing.T) {
+	var out bytes.Buffer
+	if _, err := loadConfig([]string{"-h"}, &out); !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("-h err = %v, want flag.ErrHelp", err)
+	}
+	if !strings.Contains(out.String(), "Scenarios:") || !strings.Contains(out.String(), "-server-cmd") {
+		t.Errorf("usage lacks scenarios or flags:\n%s", out.String())
+	}
+	if code := run([]string{"-h"}, io.Discard, io.Discard); code != exitOK {
+		t.Errorf("run -h = %d, want %d", code, exitOK)
+	}
+	var stderr bytes.Buffer
+	if code := run([]string{"nope"}, io.Discard, &stderr); code != exitFailed || !strings.Contains(stderr.String(), "unknown scenario") {
+		t.Errorf("run nope = %d, stderr %q", code, stderr.String())
+	}
+}
+
+func TestRunAgainstNothing(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	_ = ln.Close()
+	var stdout, stderr bytes.Buffer
+	code := run([]string{"connect", "-url", "ws://" + addr + "/echo", "-conns", "3", "-quiet"}, &stdout, &stderr)
+	if code != exitErrors {
+		t.Fatalf("exit %d, want %d (stderr %s)", code, exitErrors, stderr.String())
+	}
+	var res bench.Result
+	if err := json.Unmarshal(stdout.Bytes(), &res); err != nil || res.Errors["dial"] != 3 {
+		t.Fatalf("JSON %q: %v, want 3 dial errors", stdout.String(), err)
+	}
+	if !strings.Contains(stderr.String(), "errors: dial=3") {
+		t.Errorf("summary on stderr missing: %s", stderr.String())
+	}
+	if code := run([]string{"connect", "-url", "ws://" + addr + "/", "-server-pid", "1073741824"}, &stdout, &stderr); code != exitFailed {
+		t.Errorf("missing server pid: exit %d, want %d", code, exitFailed)
+	}
+}
+
+// TestRunBellhop builds the server and runs each scenario through the
+// command line, the way the benchmarks are run.
+func TestRunBellhop(t *testing.T) {
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "bellhop")
+	if out, err := exec.Command("go", "build", "-o", bin, "github.com/bellhop/bellhop/cmd/bellhop").CombinedOutput(); err != nil {
+		t.Skipf("cmd/bellhop does not build: %v\n%s", err, out)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	_ = ln.Close()
+	_, port, _ := net.SplitHostPort(addr)
+	server := bin + " -host 127.0.0.1 -port " + port + " -echo-path /echo -metrics=false -loops 1 -ping-interval 0 -idle-timeout 10m"
+	jsonPath := filepath.Join(dir, "results.jsonl")
+	for _, args := range [][]string{
+		{"connect", "-conns", "30"},
+		{"hold", "-conns", "100", "-settle-interval", "100ms"},
+		{"echo", "-conns", "20", "-duration", "500ms", "-server-cpu", "0", "-load-cpu", "0-1"},
+	} {
+		args = append(args, "-url", "ws://"+addr+"/echo", "-server-cmd", server, "-server-log", filepath.Join(dir, "server.log"), "-json", jsonPath, "-quiet")
+		var stdout, stderr bytes.Buffer
+		if code := run(args, &stdout, &stderr); code != exitOK {
+			t.Fatalf("%v: exit %d\nstdout %s\nstderr %s", args[0], code, stdout.String(), stderr.String())
+		}
+		if !strings.Contains(stdout.String(), "errors: none") {
+			t.Errorf("%s summary: %s", args[0], stdout.String())
+		}
+	}
+	b, err := os.ReadFile(jsonPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("%d JSON lines, want 3", len(lines))
+	}
+	for i, want := range []string{"server_cpu_us_per_handshake", "rss_per_conn_bytes", "server_cpu_us_per_round_trip"} {
+		var res bench.Result
+		if err := json.Unmarshal([]byte(lines[i]), &res); err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := res.Metrics.Get(want); !ok {
+			t.Errorf("line %d lacks %s: %s", i, want, lines[i])
+		}
+	}
+}
