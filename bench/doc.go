@@ -29,6 +29,13 @@
 // server's utime+stime (/proc/<pid>/stat) over the measured phase divided by
 // the operations done in it; memory per connection is the change of VmRSS
 // (/proc/<pid>/status) divided by the connections held, once it has settled.
+// utime+stime leaves out the softirq time the kernel spends moving loopback
+// packets, which it charges to no process; when the server is pinned to its
+// own CPUs, the busy time of those CPUs (/proc/stat) is reported as well
+// (server_core_*), an all-in cost that includes it.
+//
+// The harness reads procfs and pins with sched_setaffinity: it runs on
+// Linux only.
 //
 //	env := &bench.Env{Config: cfg, Server: proc, Progress: os.Stderr}
 //	res, err := bench.Run(ctx, bench.Echo{}, env)

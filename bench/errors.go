@@ -29,6 +29,9 @@ var (
 	// ErrTimeout is returned when a connection did not finish its handshake
 	// in time.
 	ErrTimeout = errors.New("bench: handshake timed out")
+	// ErrConnClosed is returned by Conn.Send on a connection that is not
+	// open (still upgrading, closing or closed).
+	ErrConnClosed = errors.New("bench: connection not open")
 	// ErrClientClosed is returned by calls on a Client after Close.
 	ErrClientClosed = errors.New("bench: client closed")
 	// ErrNoProcess is returned when the server process does not exist or

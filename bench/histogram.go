@@ -100,6 +100,9 @@ func (h *Histogram) Quantile(q float64) time.Duration {
 	for i := range h.buckets {
 		seen += h.buckets[i].Load()
 		if seen >= rank {
+			if i == histBuckets-1 {
+				return h.Max() // the overflow bucket has no upper bound
+			}
 			lo, w := histBounds(i)
 			return time.Duration(min(lo+(w-1)/2, h.max.Load()))
 		}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"syscall"
 	"time"
@@ -20,6 +21,11 @@ type Sample struct {
 	At  time.Time     // when it was read
 	RSS int64         // resident set size in bytes (VmRSS)
 	CPU time.Duration // user plus system CPU time of all its threads, dead ones included
+	// Cores is the busy time of the CPUs the process is pinned to, when it
+	// is (Process.CPUs): user, system, irq and softirq of every task there.
+	// Unlike CPU it includes the softirq work of loopback packets handled
+	// on those CPUs, which the kernel charges to no process.
+	Cores time.Duration
 }
 
 // ReadSample reads the RSS and CPU time of process pid from procfs.
@@ -61,6 +67,46 @@ func SelfCPUTime() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// ReadCPUBusy returns how long the given CPUs have been busy since boot
+// (user, nice, system, irq and softirq; idle, iowait and steal excluded),
+// from /proc/stat. Its resolution is one clock tick.
+func ReadCPUBusy(cpus []int) (time.Duration, error) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, fmt.Errorf("cannot read /proc/stat: %w", err)
+	}
+	return parseCPUBusy(b, cpus)
+}
+
+// parseCPUBusy sums the busy ticks of the "cpuN" lines of /proc/stat for
+// the given CPUs.
+func parseCPUBusy(b []byte, cpus []int) (time.Duration, error) {
+	var ticks uint64
+	found := 0
+	for line := range bytes.Lines(b) {
+		f := bytes.Fields(line)
+		if len(f) < 8 || !bytes.HasPrefix(f[0], []byte("cpu")) || len(f[0]) == 3 {
+			continue
+		}
+		n, err := strconv.Atoi(string(f[0][3:]))
+		if err != nil || !slices.Contains(cpus, n) {
+			continue
+		}
+		for _, i := range []int{1, 2, 3, 6, 7} { // user nice system irq softirq
+			t, err := strconv.ParseUint(string(f[i]), 10, 63)
+			if err != nil {
+				return 0, fmt.Errorf("%w: /proc/stat %s field %d %q", ErrProcfs, f[0], i, f[i])
+			}
+			ticks += t
+		}
+		found++
+	}
+	if found != len(cpus) {
+		return 0, fmt.Errorf("%w: /proc/stat lacks some of CPUs %v", ErrProcfs, cpus)
+	}
+	return time.Duration(ticks) * (time.Second / ClockTicks), nil
 }
 
 func procPath(pid int, name string) string {
