@@ -88,8 +88,12 @@ func (a *api) publish(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req publishRequest
-	if err := json.Unmarshal(body, &req); err != nil || req.Event == "" {
+	if err := json.Unmarshal(body, &req); err != nil {
 		writeJSON(w, http.StatusBadRequest, apiAnswer{Error: newError(CodeBadMessage, "body is not an envelope with an event")})
+		return
+	}
+	if err := req.check(); err != nil {
+		writeJSON(w, http.StatusBadRequest, apiAnswer{Error: asError(err)})
 		return
 	}
 	if !validName(req.Property) {
@@ -119,6 +123,9 @@ func (a *api) apply(req *publishRequest, key string) (int, apiAnswer) {
 	claims := &auth.Claims{Subject: "api", Role: auth.Service, Property: req.Property, Expires: time.Now().Add(time.Hour)}
 	if _, known := eventIndex[req.Event]; !known {
 		return http.StatusBadRequest, apiAnswer{Error: newError(CodeUnknownEvent, "unknown event "+req.Event)}
+	}
+	if !maySend(claims.Role, req.Event) {
+		return http.StatusForbidden, apiAnswer{Error: newError(CodeForbidden, "role service may not send "+req.Event)}
 	}
 	type result struct {
 		res ackPayload

@@ -14,8 +14,8 @@ import (
 type origin struct {
 	conn   *engine.Conn // nil for the API
 	claims *auth.Claims
-	corr   string                        // correlationId to echo
-	idem   string                        // idempotency key of an API call
+	corr   string                          // correlationId to echo
+	idem   string                          // idempotency key of an API call
 	done   func(res ackPayload, err error) // the API's answer; nil for clients
 }
 
@@ -145,6 +145,12 @@ func (s *Service) alert(o *origin, env *Envelope) error {
 		ns = NSMaintenance
 	case EventSystemAlert:
 		ns, prio = NSSystem, High
+	}
+	if a.Scope != "" && a.Scope != "property" && a.Scope != "global" {
+		return newError(CodeInvalidPayload, `scope must be "property" or "global"`)
+	}
+	if a.Severity != "" && a.Severity != "info" && a.Severity != "warning" && a.Severity != "critical" {
+		return newError(CodeInvalidPayload, `severity must be "info", "warning" or "critical"`)
 	}
 	if a.Scope == "global" && (env.Event != EventSystemAlert || o.claims.Role != auth.Service) {
 		return newError(CodeForbidden, "only backends (role service) send global system alerts")

@@ -101,11 +101,25 @@ func withMessageID(dst, env []byte, id string) []byte {
 // decodeEnvelope decodes a client message. It is the one place client JSON
 // enters the service, so it is fuzzed.
 func decodeEnvelope(data []byte, env *Envelope) error {
-	if err := json.Unmarshal(data, env); err != nil || env.Event == "" {
+	if err := json.Unmarshal(data, env); err != nil {
+		return newError(CodeBadMessage, "not a JSON envelope with an event")
+	}
+	return env.check()
+}
+
+// check applies the limits every envelope from outside must meet, from a
+// client or the backend API.
+func (env *Envelope) check() error {
+	if env.Event == "" {
 		return newError(CodeBadMessage, "not a JSON envelope with an event")
 	}
 	if len(env.Event) > 64 || len(env.Namespace) > 64 || len(env.CorrelationID) > 128 || len(env.Priority) > 16 {
 		return newError(CodeBadMessage, "envelope field too long")
+	}
+	if env.Priority != "" {
+		if _, ok := parsePriority(env.Priority, Medium); !ok {
+			return newError(CodeBadMessage, "priority must be HIGH, MEDIUM or LOW")
+		}
 	}
 	return nil
 }

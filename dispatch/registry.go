@@ -153,14 +153,6 @@ func (r *registry) assigned(property, subject string, delta int, now time.Time) 
 	}
 }
 
-// online reports whether subject has a connection on this node.
-func (r *registry) online(property, subject string) bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	e := r.staff[property][subject]
-	return e != nil && len(e.conns) > 0
-}
-
 // staffView is one row of GET /api/v1/staff.
 type staffView struct {
 	Subject     string `json:"sub"`

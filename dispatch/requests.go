@@ -20,6 +20,7 @@ import (
 // decline or let it lapse it goes to the next candidate, and when nobody is
 // left it is escalated to the front desk.
 const (
+	ReqCreated    = "CREATED"
 	ReqAssigned   = "ASSIGNED"
 	ReqAccepted   = "ACCEPTED"
 	ReqInProgress = "IN_PROGRESS"
@@ -149,6 +150,11 @@ func (d *requestDesk) open(o *origin, req *ServiceRequest) (ackPayload, error) {
 	ctx, cancel := d.svc.ctx()
 	defer cancel()
 	p := o.claims.Property
+	req.Status = ReqCreated
+	if err := d.save(ctx, p, req); err != nil {
+		return ackPayload{}, err
+	}
+	d.announce(p, req, "created", "")
 	if err := d.route(ctx, p, req); err != nil {
 		return ackPayload{}, err
 	}
@@ -169,9 +175,6 @@ func (d *requestDesk) route(ctx context.Context, p string, req *ServiceRequest) 
 		exclude[t] = true
 	}
 	action := "assigned"
-	if req.Status == "" {
-		action = "created"
-	}
 	cands := s.staff.candidates(p, req.Department, floorOf(req.RoomNumber), exclude)
 	req.Attempt++
 	req.UpdatedAt = now
@@ -237,9 +240,18 @@ func (d *requestDesk) arm(p, id string, attempt int, after time.Duration) {
 	if t := d.timers[id]; t != nil {
 		t.Stop()
 	}
-	d.timers[id] = time.AfterFunc(after, func() {
-		_ = d.svc.submit(shardKey(p, id), High, func() { d.expired(p, id, attempt) })
+	var t *time.Timer
+	t = time.AfterFunc(after, func() {
+		d.mu.Lock()
+		if d.timers[id] == t {
+			delete(d.timers, id)
+		}
+		d.mu.Unlock()
+		if err := d.svc.submit(shardKey(p, id), High, func() { d.expired(p, id, attempt) }); err != nil {
+			d.svc.log.Error("accept deadline not handled", "requestId", id, "err", err)
+		}
 	})
+	d.timers[id] = t
 }
 
 func (d *requestDesk) disarm(id string) {
@@ -270,9 +282,6 @@ func (d *requestDesk) expired(p, id string, attempt int) {
 	if err != nil || req.Status != ReqAssigned || req.Attempt != attempt {
 		return // accepted, cancelled or reassigned meanwhile
 	}
-	d.mu.Lock()
-	delete(d.timers, id)
-	d.mu.Unlock()
 	d.svc.staff.assigned(p, req.Assignee, -1, d.svc.cfg.Now())
 	_, _ = d.svc.publish(staffChannel(p, req.Assignee), EventServiceRequestUpdate, NSPersonal,
 		requestChange{Action: "timed_out", Request: req}, High, 0, "", "server", "")
@@ -321,59 +330,125 @@ func (d *requestDesk) change(o *origin, u *requestUpdate) (ackPayload, error) {
 	ctx, cancel := s.ctx()
 	defer cancel()
 	p, who := o.claims.Property, o.claims.Subject
-	req, err := d.load(ctx, p, u.RequestID)
-	if errors.Is(err, cluster.ErrNotFound) {
-		return ackPayload{}, newError(CodeNotFound, "no request "+u.RequestID)
-	} else if err != nil {
-		return ackPayload{}, newError(CodeUnavailable, "request store unavailable")
+	req, err := d.loadFor(ctx, o.claims, u.RequestID)
+	if err != nil {
+		return ackPayload{}, err
 	}
-	if o.claims.Role == auth.Guest && req.RoomNumber != o.claims.Room {
-		return ackPayload{}, newError(CodeNotFound, "no request "+u.RequestID) // never confirm another room's request
-	}
-	supervisor := o.claims.Role == auth.Admin || o.claims.Role == auth.Service || o.claims.Role == auth.FrontDesk
-	isAssignee := req.Assignee == who && req.Assignee != ""
-	now := s.cfg.Now().UTC()
-	prevAssignee := req.Assignee
-	switch {
-	case req.terminal():
+	if req.terminal() {
 		return ackPayload{}, newError(CodeIllegalTransition, "request "+req.ID+" is already "+req.Status)
-	case u.Action == "accept" && isAssignee && req.Status == ReqAssigned:
-		req.Status = ReqAccepted
-		d.disarm(req.ID)
-		if req.AssignedAt != nil {
-			s.metrics.timeToAccept.Update(now.Sub(*req.AssignedAt).Seconds())
-		}
-	case u.Action == "start" && isAssignee && req.Status == ReqAccepted:
-		req.Status = ReqInProgress
-	case u.Action == "complete" && (isAssignee || supervisor) && (req.Status == ReqAccepted || req.Status == ReqInProgress):
-		req.Status = ReqCompleted
-		s.staff.assigned(p, req.Assignee, -1, now)
-	case u.Action == "decline" && isAssignee && (req.Status == ReqAssigned || req.Status == ReqAccepted):
-		d.disarm(req.ID)
-		s.staff.assigned(p, req.Assignee, -1, now)
-		if err := d.route(ctx, p, &req); err != nil {
-			return ackPayload{}, err
-		}
-		return ackPayload{Event: EventServiceRequestUpdate, Data: req}, nil
-	case u.Action == "cancel" && (supervisor || req.CreatedBy == who || (o.claims.Role == auth.Guest && req.RoomNumber == o.claims.Room)):
-		req.Status = ReqCancelled
-		d.disarm(req.ID)
-		s.staff.assigned(p, req.Assignee, -1, now)
-	default:
-		return ackPayload{}, newError(CodeIllegalTransition, "cannot "+u.Action+" request "+req.ID+" in status "+req.Status+" as "+who)
 	}
-	req.UpdatedAt = now
+	if u.Action == "decline" {
+		return d.decline(ctx, o, &req, u.Note)
+	}
+	prevAssignee := req.Assignee
+	if err := d.transition(o.claims, &req, u.Action); err != nil {
+		return ackPayload{}, err
+	}
+	req.UpdatedAt = s.cfg.Now().UTC()
 	if err := d.save(ctx, p, &req); err != nil {
 		return ackPayload{}, err
 	}
 	d.announce(p, &req, u.Action, u.Note)
 	if prevAssignee != "" && prevAssignee != who {
 		_, _ = s.publish(staffChannel(p, prevAssignee), EventServiceRequestUpdate, NSPersonal,
-			requestChange{Action: u.Action, Request: req, Note: u.Note}, High, 0, "", who, "")
+			requestChange{Action: u.Action, Request: req, Note: u.Note}, High, 0, o.corr, who, "")
 	}
 	s.log.Info("service request "+u.Action, "event", "service_request_update", "correlationId", o.corr,
 		"metadata", map[string]any{"property": p, "requestId": req.ID, "status": req.Status, "by": who})
 	return ackPayload{Event: EventServiceRequestUpdate, Data: req}, nil
+}
+
+// loadFor reads a request for claims; a guest sees only their room's.
+func (d *requestDesk) loadFor(ctx context.Context, c *auth.Claims, id string) (ServiceRequest, error) {
+	req, err := d.load(ctx, c.Property, id)
+	if errors.Is(err, cluster.ErrNotFound) || (err == nil && c.Role == auth.Guest && req.RoomNumber != c.Room) {
+		return ServiceRequest{}, newError(CodeNotFound, "no request "+id) // never confirm another room's request
+	}
+	if err != nil {
+		return ServiceRequest{}, newError(CodeUnavailable, "request store unavailable")
+	}
+	return req, nil
+}
+
+// supervises reports whether role may complete or cancel anyone's request.
+func supervises(r auth.Role) bool { return r == auth.Admin || r == auth.Service || r == auth.FrontDesk }
+
+// transition moves req by action (accept, start, complete, cancel) for the
+// holder of c: FORBIDDEN when c may not act on it, ILLEGAL_TRANSITION when
+// its status does not allow the action. Runs on the request's worker.
+func (d *requestDesk) transition(c *auth.Claims, req *ServiceRequest, action string) error {
+	s := d.svc
+	who, now := c.Subject, s.cfg.Now().UTC()
+	isAssignee := req.Assignee != "" && req.Assignee == who
+	illegal := newError(CodeIllegalTransition, "cannot "+action+" request "+req.ID+" in status "+req.Status)
+	forbidden := newError(CodeForbidden, "cannot "+action+" request "+req.ID+": not yours")
+	switch action {
+	case "accept":
+		switch {
+		case req.Status == ReqEscalated && (isStaff(c.Role) || c.Role == auth.Admin):
+			req.Assignee = who // a supervisor or colleague takes the escalated request over
+			s.staff.assigned(c.Property, who, +1, now)
+		case req.Status != ReqAssigned:
+			return illegal
+		case !isAssignee:
+			return forbidden
+		}
+		req.Status = ReqAccepted
+		d.disarm(req.ID)
+		if req.AssignedAt != nil {
+			s.metrics.timeToAccept.Update(now.Sub(*req.AssignedAt).Seconds())
+		}
+	case "start":
+		if !isAssignee {
+			return forbidden
+		}
+		if req.Status != ReqAccepted {
+			return illegal
+		}
+		req.Status = ReqInProgress
+	case "complete":
+		if !isAssignee && !supervises(c.Role) {
+			return forbidden
+		}
+		if req.Status != ReqAccepted && req.Status != ReqInProgress {
+			return illegal
+		}
+		req.Status = ReqCompleted
+		s.staff.assigned(c.Property, req.Assignee, -1, now)
+	case "cancel":
+		if !supervises(c.Role) && req.CreatedBy != who && c.Role != auth.Guest { // loadFor checked the guest's room
+			return forbidden
+		}
+		req.Status = ReqCancelled
+		d.disarm(req.ID)
+		s.staff.assigned(c.Property, req.Assignee, -1, now)
+	default:
+		return illegal
+	}
+	return nil
+}
+
+// decline hands an assigned or accepted request back: it is announced as
+// declined, then routed to the next candidate or escalated. Runs on the
+// request's worker.
+func (d *requestDesk) decline(ctx context.Context, o *origin, req *ServiceRequest, note string) (ackPayload, error) {
+	s := d.svc
+	p := o.claims.Property
+	if req.Assignee == "" || req.Assignee != o.claims.Subject {
+		return ackPayload{}, newError(CodeForbidden, "cannot decline request "+req.ID+": not yours")
+	}
+	if req.Status != ReqAssigned && req.Status != ReqAccepted {
+		return ackPayload{}, newError(CodeIllegalTransition, "cannot decline request "+req.ID+" in status "+req.Status)
+	}
+	d.disarm(req.ID)
+	s.staff.assigned(p, req.Assignee, -1, s.cfg.Now())
+	d.announce(p, req, "declined", note)
+	if err := d.route(ctx, p, req); err != nil {
+		return ackPayload{}, err
+	}
+	s.log.Info("service request declined", "event", "service_request_update", "correlationId", o.corr,
+		"metadata", map[string]any{"property": p, "requestId": req.ID, "status": req.Status, "by": o.claims.Subject})
+	return ackPayload{Event: EventServiceRequestUpdate, Data: *req}, nil
 }
 
 // list returns a property's requests that are not finished.

@@ -18,13 +18,13 @@ type RoomStatus string
 
 // Room statuses.
 const (
-	Available   RoomStatus = "AVAILABLE"
-	Occupied    RoomStatus = "OCCUPIED"
-	Dirty       RoomStatus = "DIRTY"
-	Cleaning    RoomStatus = "CLEANING"
-	Cleaned     RoomStatus = "CLEANED"
-	Inspected   RoomStatus = "INSPECTED"
-	OutOfOrder  RoomStatus = "OUT_OF_ORDER"
+	Available     RoomStatus = "AVAILABLE"
+	Occupied      RoomStatus = "OCCUPIED"
+	Dirty         RoomStatus = "DIRTY"
+	Cleaning      RoomStatus = "CLEANING"
+	Cleaned       RoomStatus = "CLEANED"
+	Inspected     RoomStatus = "INSPECTED"
+	OutOfOrder    RoomStatus = "OUT_OF_ORDER"
 	InMaintenance RoomStatus = "MAINTENANCE"
 )
 
@@ -48,14 +48,14 @@ var (
 // (role service) may set any status, to correct mistakes and to seed the
 // board; docs/PROTOCOL.md shows this table.
 var transitions = map[RoomStatus]map[RoomStatus]roleSet{
-	Available:   {Occupied: roles(fd), Dirty: roles(fd, hk), InMaintenance: roles(fd, mt), OutOfOrder: roles(fd, mt)},
-	Occupied:    {Dirty: roles(fd, hk), InMaintenance: roles(fd, mt)},
-	Dirty:       {Cleaning: roles(hk), InMaintenance: roles(fd, mt), OutOfOrder: roles(fd, mt)},
-	Cleaning:    {Cleaned: roles(hk), Dirty: roles(hk), InMaintenance: roles(hk, mt)},
-	Cleaned:     {Inspected: roles(fd), Dirty: roles(fd), Occupied: roles(fd)},
-	Inspected:   {Available: roles(fd), Occupied: roles(fd), Dirty: roles(fd)},
+	Available:     {Occupied: roles(fd), Dirty: roles(fd, hk), InMaintenance: roles(fd, mt), OutOfOrder: roles(fd, mt)},
+	Occupied:      {Dirty: roles(fd, hk), InMaintenance: roles(fd, mt)},
+	Dirty:         {Cleaning: roles(hk), InMaintenance: roles(fd, mt), OutOfOrder: roles(fd, mt)},
+	Cleaning:      {Cleaned: roles(hk), Dirty: roles(hk), InMaintenance: roles(hk, mt)},
+	Cleaned:       {Inspected: roles(fd), Dirty: roles(fd), Occupied: roles(fd)},
+	Inspected:     {Available: roles(fd), Occupied: roles(fd), Dirty: roles(fd)},
 	InMaintenance: {Dirty: roles(fd, mt), OutOfOrder: roles(fd, mt)},
-	OutOfOrder:  {InMaintenance: roles(fd, mt), Dirty: roles(fd, mt)},
+	OutOfOrder:    {InMaintenance: roles(fd, mt), Dirty: roles(fd, mt)},
 }
 
 // mayTransition reports whether role may move a room from one status to another.

@@ -91,6 +91,7 @@ type Service struct {
 	rooms   *roomBoard
 	reqs    *requestDesk
 	staff   *registry
+	refs    brokerRefs
 
 	mu     sync.Mutex // guards closed
 	closed bool
@@ -112,6 +113,7 @@ func New(cfg Config) (*Service, error) {
 	s.pool = pool
 	s.metrics.watchQueue(pool)
 	s.staff = newRegistry()
+	s.refs.failed = make(map[string]int)
 	s.rooms = &roomBoard{svc: s}
 	s.reqs = newRequestDesk(s)
 	return s, nil

@@ -6,7 +6,6 @@ import (
 
 	json "github.com/goccy/go-json"
 
-	"github.com/bellhop/bellhop/cluster"
 	"github.com/bellhop/bellhop/codec"
 	"github.com/bellhop/bellhop/codec/handshake"
 	"github.com/bellhop/bellhop/dispatch/auth"
@@ -17,25 +16,27 @@ import (
 // loop (stored with engine.Conn.SetData) and touched nowhere else; timers
 // and workers reach it through Conn.AsyncDo.
 type session struct {
-	conn     *engine.Conn
-	claims   *auth.Claims      // nil until authenticated
-	subs     map[string]string // namespace -> channel, subscribed or being subscribed
-	timer    *time.Timer       // auth timeout, then token expiry
-	bad      int               // consecutive bad messages
-	closed   bool              // OnClose ran
-	subCount int               // subscriptions confirmed, for presence
+	conn   *engine.Conn
+	claims *auth.Claims             // nil until authenticated
+	subs   map[string]*subscription // namespace -> its subscription, confirmed or being recovered
+	timer  *time.Timer              // auth timeout, then token expiry
+	bad    int                      // consecutive bad messages
+	gen    uint64                   // last subscription generation handed out
+	closed bool                     // OnClose ran
 }
+
+// errClosing reports that handling a message closed the connection: its
+// answer (ERROR and close frame) is already queued, nothing more is sent.
+var errClosing = errors.New("dispatch: connection closing")
 
 // OnOpen implements engine.Handler: authenticate from the request when it
 // carries a token, else give the client AuthTimeout to send AUTH.
 func (s *Service) OnOpen(c *engine.Conn, req *handshake.Request) {
-	ss := &session{conn: c, subs: make(map[string]string)}
+	ss := &session{conn: c, subs: make(map[string]*subscription)}
 	c.SetData(ss)
 	s.metrics.sessions.Inc()
 	if tok := auth.TokenFromRequest(req.Query, req.Cookie, req.Offered); tok != "" {
-		if err := s.authenticate(ss, tok, ""); err != nil {
-			return
-		}
+		_ = s.authenticate(ss, tok, "")
 		return
 	}
 	ss.timer = time.AfterFunc(s.cfg.AuthTimeout, func() {
@@ -64,8 +65,8 @@ func (s *Service) OnClose(c *engine.Conn, _ codec.StatusCode) {
 	if ss.timer != nil {
 		ss.timer.Stop()
 	}
-	for _, ch := range ss.subs {
-		s.unsubscribeBroker(ch)
+	for ns := range ss.subs {
+		s.dropSubscription(ss, ns)
 	}
 	if ss.claims != nil {
 		s.staff.leave(ss.claims, c)
@@ -77,7 +78,7 @@ func (s *Service) OnClose(c *engine.Conn, _ codec.StatusCode) {
 // rest for the workers.
 func (s *Service) OnMessage(c *engine.Conn, op codec.OpCode, data []byte) {
 	ss := sessionOf(c)
-	if ss == nil {
+	if ss == nil || ss.closed {
 		return
 	}
 	start := time.Now()
@@ -91,7 +92,9 @@ func (s *Service) OnMessage(c *engine.Conn, op codec.OpCode, data []byte) {
 		return
 	}
 	if err := s.handle(ss, &env); err != nil {
-		s.reject(ss, asError(err), env.CorrelationID)
+		if !errors.Is(err, errClosing) {
+			s.reject(ss, asError(err), env.CorrelationID)
+		}
 		return
 	}
 	ss.bad = 0
@@ -112,7 +115,7 @@ func (s *Service) handle(ss *session, env *Envelope) error {
 	if ss.claims == nil {
 		return newError(CodeAuthRequired, "send AUTH first")
 	}
-	if s.cfg.Now().After(ss.claims.Expires) {
+	if !s.cfg.Now().Before(ss.claims.Expires) {
 		return newError(CodeTokenExpired, "token expired: send AUTH with a new one")
 	}
 	switch env.Event {
@@ -189,7 +192,9 @@ type authenticated struct {
 
 // authenticate verifies a token (from the request or an AUTH event) and
 // binds its claims to the session. A later AUTH refreshes the token; it may
-// not change who the connection is. Loop only.
+// not change who the connection is. A refused first token (any refused
+// token, when expired) closes the connection and returns errClosing; other
+// failures return an *Error and leave it open. Loop only.
 func (s *Service) authenticate(ss *session, token, correlationID string) error {
 	claims, err := s.verify.Verify(token)
 	if err != nil {
@@ -201,17 +206,18 @@ func (s *Service) authenticate(ss *session, token, correlationID string) error {
 		if ss.claims != nil && code == CodeAuthFailed {
 			return newError(code, "token refused: "+err.Error())
 		}
-		s.sendError(ss, newError(code, "token refused: "+err.Error()), correlationID)
-		ss.conn.Close(closeCode, "authentication failed")
-		return err
+		return s.closeSession(ss, newError(code, "token refused: "+err.Error()), correlationID, closeCode)
 	}
 	if !validName(claims.Property) || (claims.Role == auth.Guest && !validName(claims.Room)) || !validName(claims.Subject) {
-		s.sendError(ss, newError(CodeAuthFailed, "token names an invalid property, room or subject"), correlationID)
-		ss.conn.Close(CloseAuthRequired, "authentication failed")
-		return errors.New("dispatch: invalid names in token")
+		e := newError(CodeAuthFailed, "token names an invalid property, room or subject")
+		if ss.claims != nil {
+			return e
+		}
+		return s.closeSession(ss, e, correlationID, CloseAuthRequired)
 	}
-	if old := ss.claims; old != nil && (old.Subject != claims.Subject || old.Property != claims.Property || old.Role != claims.Role) {
-		return newError(CodeForbidden, "a new token must be for the same subject, role and property")
+	if old := ss.claims; old != nil && (old.Subject != claims.Subject || old.Property != claims.Property ||
+		old.Role != claims.Role || old.Room != claims.Room) {
+		return newError(CodeForbidden, "a new token must be for the same subject, role, property and room")
 	}
 	first := ss.claims == nil
 	ss.claims = &claims
@@ -227,165 +233,29 @@ func (s *Service) authenticate(ss *session, token, correlationID string) error {
 	return nil
 }
 
+// closeSession sends e and closes the connection with code. Loop only.
+func (s *Service) closeSession(ss *session, e *Error, correlationID string, code codec.StatusCode) error {
+	s.sendError(ss, e, correlationID)
+	ss.conn.Close(code, e.Message)
+	return errClosing
+}
+
 // armExpiry closes the connection with 4002 when its token expires, unless
 // a new AUTH arrives first. Loop only.
 func (s *Service) armExpiry(ss *session) {
 	if ss.timer != nil {
 		ss.timer.Stop()
 	}
-	exp := ss.claims.Expires
+	claims := ss.claims
 	c := ss.conn
-	ss.timer = time.AfterFunc(time.Until(exp), func() {
+	ss.timer = time.AfterFunc(time.Until(claims.Expires), func() {
 		_ = c.AsyncDo(func(c *engine.Conn) {
-			if ss := sessionOf(c); ss != nil && ss.claims != nil && !s.cfg.Now().Before(ss.claims.Expires) {
+			// A refresh replaced the claims (and stopped this timer, unless
+			// it had fired already): only the current token's expiry counts.
+			if ss := sessionOf(c); ss != nil && ss.claims == claims {
 				s.sendError(ss, newError(CodeTokenExpired, "token expired"), "")
 				c.Close(CloseTokenExpired, "token expired")
 			}
 		})
-	})
-}
-
-// subscribePayload is the payload of SUBSCRIBE.
-type subscribePayload struct {
-	Since string `json:"since"`
-}
-
-// subscribed is the payload of SUBSCRIBED.
-type subscribed struct {
-	Namespace string `json:"namespace"`
-	Channel   string `json:"channel"`
-	// Recovered tells a client that sent since whether it got exactly
-	// what it missed; false means reload from the snapshot (or the ERP).
-	Recovered bool `json:"recovered"`
-	// Position is the messageId the snapshot and replay are consistent with.
-	Position string     `json:"position,omitempty"`
-	Missed   int        `json:"missed"`
-	Snapshot *roomsView `json:"snapshot,omitempty"`
-}
-
-// subscribe checks the right to a namespace, then, on a worker, joins the
-// broker channel and replays what the client missed. Loop only.
-func (s *Service) subscribe(ss *session, env *Envelope) error {
-	ch := channelFor(ss.claims, env.Namespace)
-	if _, known := nsIndex[env.Namespace]; !known {
-		return newError(CodeBadNamespace, "unknown namespace "+env.Namespace)
-	}
-	if ch == "" {
-		return newError(CodeForbidden, "role "+ss.claims.Role.String()+" may not subscribe to "+env.Namespace)
-	}
-	var p subscribePayload
-	if len(env.Payload) > 0 {
-		if err := json.Unmarshal(env.Payload, &p); err != nil {
-			return newError(CodeInvalidPayload, "SUBSCRIBE payload: "+err.Error())
-		}
-	}
-	var since cluster.Position
-	if p.Since != "" {
-		pos, err := cluster.ParsePosition(p.Since)
-		if err != nil {
-			return newError(CodeInvalidPayload, "since is not a messageId")
-		}
-		since = pos
-	}
-	if _, dup := ss.subs[env.Namespace]; dup {
-		ss.conn.Unsubscribe(ch) // re-subscribing: the replay below restarts delivery
-	} else {
-		ss.subs[env.Namespace] = ch
-		s.subscribeBroker(ch)
-	}
-	c, ns, corr, claims := ss.conn, env.Namespace, env.CorrelationID, ss.claims
-	return s.submit(shardKey(ch), High, func() { s.recoverInto(c, claims, ns, ch, since, corr) })
-}
-
-// recoverInto runs on a worker: it reads the history after since and the
-// snapshot while the channel's deliveries are held, then has the loop send
-// SUBSCRIBED, the missed messages and join the topic after them.
-func (s *Service) recoverInto(c *engine.Conn, claims *auth.Claims, ns, ch string, since cluster.Position, corr string) {
-	ctx, cancel := s.ctx()
-	defer cancel()
-	err := s.broker.Recover(ctx, ch, since, s.cfg.RecoveryLimit, func(res cluster.HistoryResult) {
-		reply := subscribed{Namespace: ns, Channel: ch, Recovered: res.Recovered && !since.IsZero(), Missed: len(res.Publications)}
-		if res.Top.Offset > 0 {
-			reply.Position = res.Top.String()
-		}
-		if ns == NSRooms && !reply.Recovered {
-			view, err := s.rooms.view(ctx, claims.Property)
-			if err != nil {
-				s.log.Error("cannot read the room board", "property", claims.Property, "err", err)
-			} else {
-				reply.Snapshot = &view
-			}
-		}
-		missed := make([]*engine.Message, 0, len(res.Publications))
-		for _, pub := range res.Publications {
-			if m, ok := s.message(pub); ok {
-				missed = append(missed, m)
-			}
-		}
-		if res.Recovered || since.IsZero() {
-			s.metrics.recovered.Inc()
-		} else {
-			s.metrics.notRecovered.Inc()
-		}
-		top := res.Top.Offset
-		if err := c.AsyncDo(func(c *engine.Conn) {
-			defer releaseAll(missed)
-			ss := sessionOf(c)
-			if ss == nil || ss.subs[ns] != ch {
-				return // unsubscribed or closed meanwhile
-			}
-			s.reply(c, EventSubscribed, ns, reply, High, corr)
-			for _, m := range missed {
-				c.SendMessage(m)
-			}
-			c.SubscribeAfter(ch, top)
-		}); err != nil {
-			releaseAll(missed)
-		}
-	})
-	if err != nil {
-		s.log.Error("recovery failed", "channel", ch, "err", err)
-		s.replyAsync(c, EventError, ns, errorPayload{Code: CodeUnavailable, Message: "subscription failed, retry"}, High, corr)
-	}
-}
-
-func releaseAll(ms []*engine.Message) {
-	for _, m := range ms {
-		m.Release()
-	}
-}
-
-// unsubscribe leaves a namespace. Loop only.
-func (s *Service) unsubscribe(ss *session, env *Envelope) error {
-	ch, ok := ss.subs[env.Namespace]
-	if !ok {
-		return newError(CodeBadNamespace, "not subscribed to "+env.Namespace)
-	}
-	delete(ss.subs, env.Namespace)
-	ss.conn.Unsubscribe(ch)
-	s.unsubscribeBroker(ch)
-	s.reply(ss.conn, EventUnsubscribed, env.Namespace, struct{}{}, High, env.CorrelationID)
-	return nil
-}
-
-// subscribeBroker and unsubscribeBroker keep this node's broker
-// subscriptions counted, on the channel's worker so they stay in order.
-func (s *Service) subscribeBroker(ch string) {
-	_ = s.submit(shardKey(ch), High, func() {
-		ctx, cancel := s.ctx()
-		defer cancel()
-		if err := s.broker.Subscribe(ctx, ch); err != nil {
-			s.log.Error("broker subscribe failed", "channel", ch, "err", err)
-		}
-	})
-}
-
-func (s *Service) unsubscribeBroker(ch string) {
-	_ = s.submit(shardKey(ch), High, func() {
-		ctx, cancel := s.ctx()
-		defer cancel()
-		if err := s.broker.Unsubscribe(ctx, ch); err != nil {
-			s.log.Error("broker unsubscribe failed", "channel", ch, "err", err)
-		}
 	})
 }
