@@ -49,6 +49,7 @@ type Conn struct {
 	deflate    bool        // permessage-deflate negotiated
 	closeAfter bool        // close the transport once queued frames are written
 	full       bool        // over MaxConnections: answer 503 to the request head
+	tlsReady   bool        // wss: the TLS handshake completed
 	reason     closeReason // why the connection is closing
 	closeCode  codec.StatusCode
 }

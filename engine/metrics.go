@@ -23,7 +23,7 @@ type serverMetrics struct {
 	accepted, handshakes, framesIn, messagesIn  *metrics.Counter
 	framesOut, bytesIn, bytesOut, published     *metrics.Counter
 	pings, slowConsumers, overloaded, tlsErrors *metrics.Counter
-	backlogs                                    *metrics.Counter
+	backlogs, tlsHandshakes                     *metrics.Counter
 	closeReasons                                [numCloseReasons]*metrics.Counter
 	loops                                       atomic.Uint64
 
@@ -49,6 +49,7 @@ func newServerMetrics() *serverMetrics {
 		overloaded:    s.NewCounter("bellhop_loop_queue_full_total"),
 		tlsErrors:     s.NewCounter("bellhop_tls_errors_total"),
 		backlogs:      s.NewCounter("bellhop_slow_socket_backlogs_total"),
+		tlsHandshakes: s.NewCounter("bellhop_tls_handshakes_total"),
 		closeCodes:    make(map[codec.StatusCode]*metrics.Counter),
 		handshakeKO:   make(map[int]*metrics.Counter),
 	}

@@ -19,5 +19,12 @@ func TestEchoSmoke(t *testing.T) {
 		c.echoes(codec.OpBinary, make([]byte, 100000))
 		c.send(true, 0, codec.OpClose, codec.AppendClosePayload(nil, 1000, "bye"))
 		c.expectClose(1000)
+		want := "0"
+		if useTLS {
+			want = "1"
+		}
+		if got := metricValue(srv, "bellhop_tls_handshakes_total"); got != want {
+			t.Fatalf("bellhop_tls_handshakes_total = %q, want %s", got, want)
+		}
 	}
 }

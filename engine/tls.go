@@ -34,6 +34,10 @@ func (l *loop) readTLS(c *Conn) {
 		if n == 0 {
 			return
 		}
+		if !c.tlsReady {
+			c.tlsReady = true // the first plaintext: the TLS handshake is done
+			l.srv.metrics.tlsHandshakes.Inc()
+		}
 		l.plaintext(c, l.readBuf[:n])
 	}
 }
