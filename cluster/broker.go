@@ -27,10 +27,11 @@ func (p Position) String() string {
 // IsZero reports whether the position is unset.
 func (p Position) IsZero() bool { return p.Epoch == "" && p.Offset == 0 }
 
-// ParsePosition parses a messageId made by Position.String.
+// ParsePosition parses a messageId made by Position.String: an epoch
+// without '-', a '-', then a decimal offset of at least 1.
 func ParsePosition(s string) (Position, error) {
-	i := strings.LastIndexByte(s, '-')
-	if i <= 0 {
+	i := strings.IndexByte(s, '-')
+	if i <= 0 || strings.IndexByte(s[i+1:], '-') >= 0 {
 		return Position{}, fmt.Errorf("%w: %q", ErrBadPosition, s)
 	}
 	off, err := strconv.ParseUint(s[i+1:], 10, 64)

@@ -12,17 +12,23 @@ import (
 
 // Defaults for MemoryConfig fields left at zero.
 const (
-	DefaultRetention         = 24 * time.Hour
-	DefaultMaxHistory        = 10000
-	DefaultIdempotencyWindow = 5 * time.Minute
+	DefaultRetention          = 24 * time.Hour
+	DefaultMaxHistory         = 10000
+	DefaultIdempotencyWindow  = 5 * time.Minute
+	DefaultMaxIdempotencyKeys = 1 << 20
 )
 
 // MemoryConfig configures a MemoryBroker.
 type MemoryConfig struct {
-	Retention         time.Duration    // how long publications stay in history (MESSAGE_RETENTION_HOURS)
-	MaxHistory        int              // most publications kept per channel
-	IdempotencyWindow time.Duration    // how long an idempotency key is remembered
-	Now               func() time.Time // clock; nil means time.Now
+	Retention         time.Duration // how long publications stay in history (MESSAGE_RETENTION_HOURS)
+	MaxHistory        int           // most publications kept per channel
+	IdempotencyWindow time.Duration // how long an idempotency key is remembered
+	// MaxIdempotencyKeys bounds the keys remembered at once, over all
+	// channels. Past it, expired keys are dropped first; if the window
+	// still holds that many, a new key is not remembered (its retry would
+	// publish again) rather than the memory growing without bound.
+	MaxIdempotencyKeys int
+	Now                func() time.Time // clock; nil means time.Now
 }
 
 func (c MemoryConfig) withDefaults() MemoryConfig {
@@ -34,6 +40,9 @@ func (c MemoryConfig) withDefaults() MemoryConfig {
 	}
 	if c.IdempotencyWindow <= 0 {
 		c.IdempotencyWindow = DefaultIdempotencyWindow
+	}
+	if c.MaxIdempotencyKeys <= 0 {
+		c.MaxIdempotencyKeys = DefaultMaxIdempotencyKeys
 	}
 	if c.Now == nil {
 		c.Now = time.Now
@@ -65,6 +74,7 @@ type memShard struct {
 	mu    sync.Mutex
 	chans map[string]*memChannel
 	idem  map[string]idemEntry // channel + "\x00" + key
+	swept time.Time            // last expireKeys run by remember, to scan at most once a second
 }
 
 type memChannel struct {
@@ -147,12 +157,34 @@ func (b *MemoryBroker) Publish(_ context.Context, channel string, data []byte, o
 	c.history = append(c.history, pub)
 	b.trim(c, now)
 	if idemKey != "" {
-		s.idem[idemKey] = idemEntry{pub: pub, expires: now.Add(b.cfg.IdempotencyWindow)}
+		b.remember(s, idemKey, pub, now)
 	}
 	if c.subs > 0 && b.handler != nil {
 		b.handler(pub)
 	}
 	return pub, nil
+}
+
+// remember records an idempotency key within the shard's share of
+// MaxIdempotencyKeys. Caller holds s.mu.
+func (b *MemoryBroker) remember(s *memShard, key string, pub Publication, now time.Time) {
+	limit := max(1, b.cfg.MaxIdempotencyKeys/memShards)
+	if len(s.idem) >= limit && now.Sub(s.swept) >= time.Second {
+		s.swept = now
+		s.expireKeys(now)
+	}
+	if len(s.idem) < limit {
+		s.idem[key] = idemEntry{pub: pub, expires: now.Add(b.cfg.IdempotencyWindow)}
+	}
+}
+
+// expireKeys drops the shard's expired idempotency keys. Caller holds s.mu.
+func (s *memShard) expireKeys(now time.Time) {
+	for k, e := range s.idem {
+		if !now.Before(e.expires) {
+			delete(s.idem, k)
+		}
+	}
 }
 
 // trim drops publications past the age or count limits. Caller holds the lock.
@@ -279,11 +311,7 @@ func (b *MemoryBroker) sweep() {
 		for _, c := range s.chans {
 			b.trim(c, now)
 		}
-		for k, e := range s.idem {
-			if !now.Before(e.expires) {
-				delete(s.idem, k)
-			}
-		}
+		s.expireKeys(now)
 		s.mu.Unlock()
 	}
 }

@@ -70,6 +70,14 @@ type requestUpdate struct {
 	Note      string `json:"note,omitempty"`
 }
 
+// actionDone names what a client's action did, as the "action" of the
+// SERVICE_REQUEST_UPDATE sent out: every step of the lifecycle is told in
+// the past tense (created, assigned, accepted, started, completed, declined,
+// timed_out, escalated, cancelled).
+var actionDone = map[string]string{
+	"accept": "accepted", "start": "started", "complete": "completed", "decline": "declined", "cancel": "cancelled",
+}
+
 // requestChange is the payload of SERVICE_REQUEST_UPDATE sent out.
 type requestChange struct {
 	Action  string         `json:"action"`
@@ -348,10 +356,11 @@ func (d *requestDesk) change(o *origin, u *requestUpdate) (ackPayload, error) {
 	if err := d.save(ctx, p, &req); err != nil {
 		return ackPayload{}, err
 	}
-	d.announce(p, &req, u.Action, u.Note)
+	action := actionDone[u.Action]
+	d.announce(p, &req, action, u.Note)
 	if prevAssignee != "" && prevAssignee != who {
 		_, _ = s.publish(staffChannel(p, prevAssignee), EventServiceRequestUpdate, NSPersonal,
-			requestChange{Action: u.Action, Request: req, Note: u.Note}, High, 0, o.corr, who, "")
+			requestChange{Action: action, Request: req, Note: u.Note}, High, 0, o.corr, who, "")
 	}
 	s.log.Info("service request "+u.Action, "event", "service_request_update", "correlationId", o.corr,
 		"metadata", map[string]any{"property": p, "requestId": req.ID, "status": req.Status, "by": who})
