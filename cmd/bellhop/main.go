@@ -11,12 +11,15 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"syscall"
+	"time"
 
 	"github.com/lesismal/llib/std/crypto/tls"
 
@@ -43,7 +46,7 @@ func run(args []string, getenv func(string) string, stderr *os.File) error {
 	if err != nil {
 		return err
 	}
-	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: opts.logLevel}))
+	log := newLogger(stderr, opts.logLevel)
 	app, err := newApp(opts, log)
 	if err != nil {
 		return err
@@ -211,4 +214,28 @@ func (a *app) shutdown() error {
 	}
 	a.log.Info("stopped", "err", err)
 	return err
+}
+
+// newLogger writes JSON lines in the spec's format: timestamp, level (lower
+// case), message, then the record's fields (event, correlationId,
+// metadata, ...).
+func newLogger(w io.Writer, level slog.Level) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{
+		Level: level,
+		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+			if len(groups) > 0 {
+				return a
+			}
+			switch a.Key {
+			case slog.TimeKey:
+				a.Key = "timestamp"
+				a.Value = slog.StringValue(a.Value.Time().UTC().Format(time.RFC3339Nano))
+			case slog.LevelKey:
+				a.Value = slog.StringValue(strings.ToLower(a.Value.String()))
+			case slog.MessageKey:
+				a.Key = "message"
+			}
+			return a
+		},
+	}))
 }

@@ -64,12 +64,13 @@ func (b *logBuffer) records(msg string) []map[string]any {
 	return jsonRecords(b.buf.String(), msg)
 }
 
-// jsonRecords decodes the JSON lines of out whose "msg" is msg.
+// jsonRecords decodes the JSON lines of out whose message ("message" from
+// the binary, "msg" from a test logger) is msg.
 func jsonRecords(out, msg string) []map[string]any {
 	var recs []map[string]any
 	for line := range strings.SplitSeq(out, "\n") {
 		var rec map[string]any
-		if json.Unmarshal([]byte(line), &rec) == nil && rec["msg"] == msg {
+		if json.Unmarshal([]byte(line), &rec) == nil && (rec["msg"] == msg || rec["message"] == msg) {
 			recs = append(recs, rec)
 		}
 	}
@@ -554,5 +555,28 @@ func testBinarySignals(t *testing.T, bin string) {
 	}
 	if down := stderr.records("shutting down"); len(down) != 1 || down[0]["signal"] != "terminated" {
 		t.Fatalf(`"shutting down" log lines: %v`, down)
+	}
+}
+
+func TestLoggerSpecFormat(t *testing.T) {
+	var b strings.Builder
+	log := newLogger(&b, slog.LevelInfo)
+	log.Info("room status updated", "event", "room_status_update", "correlationId", "c-1",
+		"metadata", map[string]any{"roomNumber": "101", "newStatus": "CLEANED", "priority": "HIGH"})
+	log.Debug("hidden")
+	var rec map[string]any
+	if err := json.Unmarshal([]byte(strings.TrimSpace(b.String())), &rec); err != nil {
+		t.Fatalf("not one JSON line: %q", b.String())
+	}
+	for _, k := range []string{"timestamp", "level", "message", "event", "correlationId", "metadata"} {
+		if _, ok := rec[k]; !ok {
+			t.Errorf("missing %q in %v", k, rec)
+		}
+	}
+	if rec["level"] != "info" || rec["message"] != "room status updated" {
+		t.Fatalf("level %v message %v", rec["level"], rec["message"])
+	}
+	if _, err := time.Parse(time.RFC3339Nano, rec["timestamp"].(string)); err != nil {
+		t.Fatalf("timestamp %v: %v", rec["timestamp"], err)
 	}
 }
