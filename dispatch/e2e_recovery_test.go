@@ -2,8 +2,10 @@ package dispatch_test
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -292,4 +294,52 @@ func TestResubscribeAndUnsubscribe(t *testing.T) {
 	if e := desk.next(waitTimeout); e.MessageID != d {
 		t.Fatalf("live after re-subscribing %s, want %s", e, d)
 	}
+}
+
+// failingBroker fails Subscribe or Recover on the channels it is told to.
+type failingBroker struct {
+	cluster.Broker
+	subscribe, recover string // channel whose call fails
+	unsubscribed       atomic.Int32
+}
+
+var errBrokerDown = errors.New("broker down")
+
+func (b *failingBroker) Subscribe(ctx context.Context, ch string) error {
+	if ch == b.subscribe {
+		return errBrokerDown
+	}
+	return b.Broker.Subscribe(ctx, ch)
+}
+
+func (b *failingBroker) Unsubscribe(ctx context.Context, ch string) error {
+	b.unsubscribed.Add(1)
+	return b.Broker.Unsubscribe(ctx, ch)
+}
+
+func (b *failingBroker) Recover(ctx context.Context, ch string, since cluster.Position, limit int, fn func(cluster.HistoryResult)) error {
+	if ch == b.recover {
+		return errBrokerDown
+	}
+	return b.Broker.Recover(ctx, ch, since, limit, fn)
+}
+
+// TestSubscribeBrokerFailure checks that a SUBSCRIBE the broker cannot
+// serve is answered UNAVAILABLE and forgotten, so it can be retried, and
+// that a failed broker Subscribe is never paired with an Unsubscribe.
+func TestSubscribeBrokerFailure(t *testing.T) {
+	t.Parallel()
+	fb := &failingBroker{subscribe: testProperty + ":" + dispatch.NSGuests, recover: testProperty + ":" + dispatch.NSService}
+	h := start(t, options{wrap: func(b *cluster.MemoryBroker) cluster.Broker { fb.Broker = b; return fb }})
+	c := h.connect(staff("fd-1", auth.FrontDesk))
+	for _, ns := range []string{dispatch.NSGuests, dispatch.NSService} {
+		e := c.call(dispatch.EventSubscribe, ns, nil)
+		expectError(t, e, dispatch.CodeUnavailable)
+		// Forgotten: UNSUBSCRIBE finds nothing, and a retry fails the same way.
+		expectError(t, c.call(dispatch.EventUnsubscribe, ns, nil), dispatch.CodeBadNamespace)
+	}
+	waitFor(t, waitTimeout, "the failed Recover's subscription to be released", func() bool { return fb.unsubscribed.Load() == 1 })
+	c.subscribe(dispatch.NSRooms, "") // other namespaces unaffected
+	c.close()
+	waitFor(t, waitTimeout, "the rooms subscription to be released", func() bool { return fb.unsubscribed.Load() == 2 })
 }

@@ -19,6 +19,7 @@ type serviceMetrics struct {
 	authOK, authFailed, acks          *metrics.Counter
 	rejected, recovered, notRecovered *metrics.Counter
 	escalated, reassigned             *metrics.Counter
+	dropped                           *metrics.Counter
 	timeToAccept                      *metrics.Histogram
 
 	mu       sync.Mutex
@@ -39,6 +40,7 @@ func newServiceMetrics() *serviceMetrics {
 		notRecovered: s.NewCounter(`bellhop_recoveries_total{recovered="false"}`),
 		escalated:    s.NewCounter("bellhop_service_requests_escalated_total"),
 		reassigned:   s.NewCounter("bellhop_service_requests_reassigned_total"),
+		dropped:      s.NewCounter("bellhop_deliveries_dropped_total"),
 		timeToAccept: s.NewHistogram("bellhop_service_request_accept_seconds"),
 		counters:     make(map[string]*metrics.Counter),
 		hists:        make(map[string]*metrics.Histogram),

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/VictoriaMetrics/metrics"
@@ -93,6 +94,8 @@ type Service struct {
 	staff   *registry
 	refs    brokerRefs
 
+	droppedLog atomic.Int64 // unix ns of the last "delivery dropped" warning
+
 	mu     sync.Mutex // guards closed
 	closed bool
 }
@@ -142,14 +145,22 @@ func (s *Service) Close(ctx context.Context) error {
 }
 
 // submit queues job on the worker that owns key. It never blocks: a full
-// queue fails with an OVERLOADED error for the caller to report.
+// queue fails with an OVERLOADED error for the caller to report, a closed
+// service with errShuttingDown (UNAVAILABLE).
 func (s *Service) submit(key uint64, prio Priority, job func()) error {
-	if err := s.pool.Submit(key, prio, job); err != nil {
-		s.metrics.rejected.Inc()
-		return newError(CodeOverloaded, "server busy, retry later")
+	err := s.pool.Submit(key, prio, job)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, pqueue.ErrClosed):
+		return errShuttingDown
 	}
-	return nil
+	s.metrics.rejected.Inc()
+	return newError(CodeOverloaded, "server busy, retry later")
 }
+
+// errShuttingDown answers work that arrives after Close.
+var errShuttingDown = newError(CodeUnavailable, "server shutting down, reconnect")
 
 // ctx returns a context with the per-call deadline.
 func (s *Service) ctx() (context.Context, context.CancelFunc) {
@@ -185,7 +196,15 @@ func (s *Service) Deliver(pub cluster.Publication) {
 	if !ok {
 		return
 	}
-	_ = s.srv.Publish(pub.Channel, m, nil)
+	if err := s.srv.Publish(pub.Channel, m, nil); err != nil {
+		// A loop's task queue is full (or the server stopped): that loop's
+		// subscribers miss this message. Counted, so that it shows.
+		s.metrics.dropped.Inc()
+		if now := time.Now().UnixNano(); now-s.droppedLog.Load() >= int64(time.Second) {
+			s.droppedLog.Store(now) // one warning a second at most
+			s.log.Warn("delivery dropped", "channel", pub.Channel, "messageId", pub.Position.String(), "err", err)
+		}
+	}
 }
 
 // message renders a publication for clients.

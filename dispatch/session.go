@@ -157,14 +157,19 @@ func (s *Service) sendError(ss *session, e *Error, correlationID string) {
 	s.reply(ss.conn, EventError, "", errorPayload{Code: e.Code, Message: e.Message}, High, correlationID)
 }
 
-// reply sends one event to one connection. Loop only.
+// reply sends one event to one connection, at its priority: a slow
+// client's SUBSCRIBED (HIGH) must not fall behind the replay it announces.
+// Loop only.
 func (s *Service) reply(c *engine.Conn, event, namespace string, payload any, prio Priority, correlationID string) {
 	b, err := encode(event, namespace, payload, prio, correlationID, "server", s.cfg.Now())
 	if err != nil {
 		s.log.Error("cannot encode reply", "event", event, "err", err)
 		return
 	}
-	c.Send(codec.OpText, b)
+	m := s.srv.NewMessage(codec.OpText, b)
+	m.Priority = engine.Priority(prio)
+	c.SendMessage(m) // takes its own reference
+	m.Release()
 }
 
 // replyAsync sends one event to a connection from any goroutine.

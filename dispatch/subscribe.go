@@ -243,7 +243,7 @@ func (s *Service) dropSubscription(ss *session, ns string) {
 	delete(ss.subs, ns)
 	ss.conn.Unsubscribe(sub.channel)
 	ch := sub.channel
-	if err := s.submit(shardKey(ch), High, func() { s.brokerUnsubscribe(ch) }); err != nil {
+	if err := s.submit(shardKey(ch), High, func() { s.brokerUnsubscribe(ch) }); err != nil && err != errShuttingDown {
 		// The node stays subscribed to the channel: extra deliveries
 		// nobody here reads, never a lost one.
 		s.log.Warn("broker unsubscribe not queued", "channel", ch, "err", err)
