@@ -45,10 +45,11 @@ type loop struct {
 	drainTake  []*Message  // scratch for drainBacklog
 	hasBacklog atomic.Bool // backlogged is not empty: the ticker posts drain ticks
 
-	mu        sync.Mutex  // guards inbox
-	inbox     []task      // tasks posted by other goroutines
-	spare     []task      // the other half of the double buffer; loop only
-	scheduled atomic.Bool // a drain is queued on the gnet loop
+	mu        sync.Mutex          // guards inbox and lost
+	inbox     []task              // tasks posted by other goroutines
+	lost      map[string]struct{} // topics whose publish did not fit in the inbox
+	spare     []task              // the other half of the double buffer; loop only
+	scheduled atomic.Bool         // a drain is queued on the gnet loop
 }
 
 type taskKind uint8
@@ -121,7 +122,10 @@ func (l *loop) Run(context.Context) error {
 	l.mu.Lock()
 	tasks := l.inbox
 	l.inbox = l.spare[:0]
+	lost := l.lost
+	l.lost = nil
 	l.mu.Unlock()
+	l.resync(lost)
 	for i := range tasks {
 		l.do(&tasks[i])
 		tasks[i] = task{}
@@ -176,4 +180,30 @@ func (l *loop) unregister(c *Conn) {
 		l.leave(c, c.subs[len(c.subs)-1])
 	}
 	c.subs = nil
+}
+
+// markLost records that a publish to topic could not be queued: the loop's
+// subscribers of topic missed a message. Safe from any goroutine.
+func (l *loop) markLost(topic string) {
+	l.mu.Lock()
+	if l.lost == nil {
+		l.lost = make(map[string]struct{})
+	}
+	l.lost[topic] = struct{}{}
+	l.mu.Unlock()
+}
+
+// resync closes, with CloseSlowConsumer, the subscribers of topics that
+// missed a message, so they reconnect and recover it instead of silently
+// going without. Loop only.
+func (l *loop) resync(lost map[string]struct{}) {
+	for topic := range lost {
+		ts := l.topics[topic]
+		if ts == nil {
+			continue
+		}
+		for _, c := range append([]*Conn(nil), ts.conns...) {
+			l.closeConn(c, CloseSlowConsumer, "messages lost: reconnect and resync", reasonSlowConsumer, false)
+		}
+	}
 }

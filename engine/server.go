@@ -174,6 +174,9 @@ func (s *Server) tlsConfig() *tls.Config { return s.tls.Load() }
 
 // Publish sends m to every connection subscribed to topic, on every loop,
 // except exclude (nil for none). It consumes the caller's reference to m.
+// When a loop's queue is full (ErrOverloaded), that loop's subscribers of
+// topic are closed with CloseSlowConsumer as soon as it catches up, so no
+// one misses a message without knowing.
 // Each loop with subscribers receives m once and writes the same bytes to
 // all of them. Safe from any goroutine.
 func (s *Server) Publish(topic string, m *Message, exclude *Conn) error {
@@ -188,6 +191,9 @@ func (s *Server) Publish(topic string, m *Message, exclude *Conn) error {
 		if e := loops[i].post(task{kind: taskPublish, topic: topic, msg: m, exclude: exclude}); e != nil {
 			m.release()
 			err = e
+			if e == ErrOverloaded {
+				loops[i].markLost(topic) // its subscribers resync rather than miss it unseen
+			}
 		}
 	})
 	s.metrics.published.Inc()
