@@ -120,9 +120,13 @@ func TestServiceRequestRouted(t *testing.T) {
 	expectError(t, act(near, req.ID, "start"), dispatch.CodeIllegalTransition)
 	mustAct(t, near, req.ID, "accept", "ACCEPTED")
 	mustAct(t, near, req.ID, "start", "IN_PROGRESS")
+	openBefore := h.metric("bellhop_service_requests_open")
 	done := mustAct(t, near, req.ID, "complete", "COMPLETED")
 	if done.Assignee != "hk-near" || done.Version < 4 {
 		t.Fatalf("completed request %+v", done)
+	}
+	if got := h.metric("bellhop_service_requests_open"); got != openBefore-1 {
+		t.Fatalf("open requests %v after completing one, want %v", got, openBefore-1)
 	}
 	expectError(t, act(near, req.ID, "cancel"), dispatch.CodeIllegalTransition)
 

@@ -3,6 +3,7 @@ package dispatch
 import (
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/VictoriaMetrics/metrics"
@@ -21,6 +22,7 @@ type serviceMetrics struct {
 	escalated, reassigned             *metrics.Counter
 	dropped                           *metrics.Counter
 	timeToAccept                      *metrics.Histogram
+	openRequests                      atomic.Int64 // created on this node and not completed or cancelled
 
 	mu       sync.Mutex
 	counters map[string]*metrics.Counter
@@ -29,7 +31,7 @@ type serviceMetrics struct {
 
 func newServiceMetrics() *serviceMetrics {
 	s := metrics.NewSet()
-	return &serviceMetrics{
+	m := &serviceMetrics{
 		set:          s,
 		sessions:     s.NewGauge("bellhop_sessions", nil),
 		authOK:       s.NewCounter("bellhop_auth_total"),
@@ -45,6 +47,8 @@ func newServiceMetrics() *serviceMetrics {
 		counters:     make(map[string]*metrics.Counter),
 		hists:        make(map[string]*metrics.Histogram),
 	}
+	s.NewGauge("bellhop_service_requests_open", func() float64 { return float64(m.openRequests.Load()) })
+	return m
 }
 
 func (m *serviceMetrics) counter(name string) *metrics.Counter {

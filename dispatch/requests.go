@@ -162,6 +162,7 @@ func (d *requestDesk) open(o *origin, req *ServiceRequest) (ackPayload, error) {
 	if err := d.save(ctx, p, req); err != nil {
 		return ackPayload{}, err
 	}
+	d.svc.metrics.openRequests.Add(1)
 	d.announce(p, req, "created", "")
 	if err := d.route(ctx, p, req); err != nil {
 		return ackPayload{}, err
@@ -355,6 +356,9 @@ func (d *requestDesk) change(o *origin, u *requestUpdate) (ackPayload, error) {
 	req.UpdatedAt = s.cfg.Now().UTC()
 	if err := d.save(ctx, p, &req); err != nil {
 		return ackPayload{}, err
+	}
+	if req.terminal() {
+		s.metrics.openRequests.Add(-1)
 	}
 	action := actionDone[u.Action]
 	d.announce(p, &req, action, u.Note)
