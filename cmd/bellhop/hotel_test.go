@@ -1,0 +1,88 @@
+package main
+
+import (
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bellhop/bellhop/codec"
+	"github.com/bellhop/bellhop/dispatch/auth"
+)
+
+const testSecret = "bellhop-test-secret-0123456789abcdef"
+
+// TestHotelEndpoint starts the binary's app with a JWT secret and an API key
+// and checks the wiring: the backend API seeds a room, a token in the query
+// authenticates on WS_PATH, the subscriber gets the board, and the service's
+// metrics are served.
+func TestHotelEndpoint(t *testing.T) {
+	a := startApp(t, testEnv("JWT_SECRET="+testSecret, "API_KEY=k1"))
+	req, _ := http.NewRequest("POST", "http://"+a.admin+"/api/v1/publish", strings.NewReader(
+		`{"event":"ROOM_STATUS_UPDATE","property":"grand","payload":{"roomNumber":"101","status":"DIRTY"}}`))
+	req.Header.Set("X-API-Key", "k1")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("publish: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	if code, _ := a.get(t, "/api/v1/rooms?property=grand"); code != http.StatusUnauthorized {
+		t.Fatalf("API without key: %d, want 401", code)
+	}
+
+	signer, err := auth.NewSigner("dev", []byte(testSecret))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := signer.Sign(auth.Claims{Subject: "fd-1", Role: auth.FrontDesk, Property: "grand", Expires: time.Now().Add(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := wsDial(t, a.srv.Addr().String(), "/ws?token="+tok, nil)
+	c.send(t, codec.OpText, []byte(`{"event":"SUBSCRIBE","namespace":"rooms"}`))
+	for _, want := range []string{`"event":"AUTHENTICATED"`, `"roomNumber":"101"`} {
+		_, msg := c.read(t)
+		if !strings.Contains(string(msg), want) {
+			t.Fatalf("got %s, want %s", msg, want)
+		}
+	}
+	if _, body := a.get(t, "/metrics"); !strings.Contains(body, "bellhop_sessions 1") {
+		t.Fatal("/metrics lacks the hotel service's metrics")
+	}
+}
+
+// TestKeysReloadOnSIGHUP checks that reload re-reads JWT_KEYS_PATH and a
+// broken key folder keeps the current keys.
+func TestKeysReloadOnSIGHUP(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "k1.secret"), []byte("c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3JldA=="), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	a := startApp(t, testEnv("JWT_KEYS_PATH="+dir))
+	a.reload()
+	if len(a.logs.records("token keys reloaded")) != 1 {
+		t.Fatal("no reload log line")
+	}
+	if err := os.WriteFile(filepath.Join(dir, "bad.pem"), []byte("not a key"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	a.reload()
+	if len(a.logs.records("token key reload failed; keeping the current keys")) != 1 {
+		t.Fatal("a broken key folder was not reported")
+	}
+	if got := a.keys.KeyIDs(); len(got) != 1 || got[0] != "k1" {
+		t.Fatalf("keys after a failed reload: %v", got)
+	}
+}
+
+func TestBadKeysStopStartup(t *testing.T) {
+	opts, err := loadConfig(nil, envOf(testEnv("JWT_SECRET=short")), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := newApp(opts, newLogger(os.Stderr, 8)); err == nil || !strings.Contains(err.Error(), "JWT_SECRET") {
+		t.Fatalf("newApp with a short secret: %v, want an error naming JWT_SECRET", err)
+	}
+}
