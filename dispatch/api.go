@@ -1,6 +1,7 @@
 package dispatch
 
 import (
+	"context"
 	"crypto/subtle"
 	"io"
 	"net/http"
@@ -167,22 +168,25 @@ func statusOf(err error) int {
 }
 
 func (a *api) rooms(w http.ResponseWriter, r *http.Request) {
-	p := r.URL.Query().Get("property")
-	if !validName(p) {
-		writeJSON(w, http.StatusBadRequest, apiAnswer{Error: newError(CodeInvalidPayload, "property required")})
-		return
-	}
-	ctx, cancel := a.svc.ctx()
-	defer cancel()
-	v, err := a.svc.rooms.view(ctx, p)
-	if err != nil {
-		writeJSON(w, http.StatusServiceUnavailable, apiAnswer{Error: newError(CodeUnavailable, "room board unavailable")})
-		return
-	}
-	writeJSON(w, http.StatusOK, apiAnswer{OK: true, Data: v})
+	a.read(w, r, "room board unavailable", func(ctx context.Context, p string) (any, error) {
+		return a.svc.rooms.view(ctx, p)
+	})
 }
 
 func (a *api) requests(w http.ResponseWriter, r *http.Request) {
+	all := r.URL.Query().Get("all") == "true"
+	a.read(w, r, "request store unavailable", func(ctx context.Context, p string) (any, error) {
+		return a.svc.reqs.list(ctx, p, all)
+	})
+}
+
+func (a *api) staff(w http.ResponseWriter, r *http.Request) {
+	a.read(w, r, "", func(_ context.Context, p string) (any, error) { return a.svc.staff.list(p), nil })
+}
+
+// read answers a GET for one property (the "property" query parameter)
+// with what get returns, or 503 with unavailable when it fails.
+func (a *api) read(w http.ResponseWriter, r *http.Request, unavailable string, get func(context.Context, string) (any, error)) {
 	p := r.URL.Query().Get("property")
 	if !validName(p) {
 		writeJSON(w, http.StatusBadRequest, apiAnswer{Error: newError(CodeInvalidPayload, "property required")})
@@ -190,21 +194,12 @@ func (a *api) requests(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := a.svc.ctx()
 	defer cancel()
-	list, err := a.svc.reqs.list(ctx, p, r.URL.Query().Get("all") == "true")
+	v, err := get(ctx, p)
 	if err != nil {
-		writeJSON(w, http.StatusServiceUnavailable, apiAnswer{Error: newError(CodeUnavailable, "request store unavailable")})
+		writeJSON(w, http.StatusServiceUnavailable, apiAnswer{Error: newError(CodeUnavailable, unavailable)})
 		return
 	}
-	writeJSON(w, http.StatusOK, apiAnswer{OK: true, Data: list})
-}
-
-func (a *api) staff(w http.ResponseWriter, r *http.Request) {
-	p := r.URL.Query().Get("property")
-	if !validName(p) {
-		writeJSON(w, http.StatusBadRequest, apiAnswer{Error: newError(CodeInvalidPayload, "property required")})
-		return
-	}
-	writeJSON(w, http.StatusOK, apiAnswer{OK: true, Data: a.svc.staff.list(p)})
+	writeJSON(w, http.StatusOK, apiAnswer{OK: true, Data: v})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
