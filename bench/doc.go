@@ -16,9 +16,9 @@
 //
 // # Scenarios
 //
-// A Scenario (connect, hold, echo; more later) runs against an Env that holds
-// the Config and, optionally, the server Process whose RSS and CPU time are
-// read from procfs. Each run returns a Result: parameters, named metrics and
+// A Scenario (connect, hold, echo, broadcast; more later) runs against an
+// Env that holds the Config and, optionally, the server Process whose RSS and
+// CPU time are read from procfs. Each run returns a Result: parameters, named metrics and
 // error counts, printed as a human summary (WriteSummary) and as one JSON line
 // (WriteJSON). While a scenario runs, a Progress line is printed every second.
 //

@@ -23,6 +23,9 @@ var (
 	// ErrEchoMismatch is returned when an echoed message differs from the
 	// one sent.
 	ErrEchoMismatch = errors.New("bench: echo differs from the message sent")
+	// ErrBroadcastPayload is returned when a broadcast message is not one
+	// the publisher sent: no "B<seq>:<nanos>:" header, or a wrong size.
+	ErrBroadcastPayload = errors.New("bench: malformed broadcast message")
 	// ErrPeerClosed is returned when the server closed a connection the
 	// scenario still needed.
 	ErrPeerClosed = errors.New("bench: connection closed by server")

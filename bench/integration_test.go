@@ -74,6 +74,10 @@ func TestIntegrationBellhop(t *testing.T) {
 			[]check{{"conns", 50}, {"round_trips", 100}, {"round_trips_per_sec", 100}, {"rtt_p50_us", 1}, {"server_cpu_us_per_round_trip", 0}}},
 		{"echo-pipeline", Echo{}, Config{Conns: 20, Messages: 5000, Pipeline: 8, Size: 2000, Binary: true},
 			[]check{{"conns", 20}, {"round_trips", 5000}, {"server_cpu_us_per_round_trip", 0}}},
+		{"broadcast", Broadcast{}, Config{Conns: 50, Messages: 20, PublishRate: 50, Size: 256},
+			[]check{{"subscribers", 50}, {"deliveries", 50 * 20}, {"latency_p99_us", 1}, {"server_cpu_us_per_delivery", 0}}},
+		{"broadcast-saturated", Broadcast{}, Config{Conns: 30, Messages: 200, Size: 100},
+			[]check{{"subscribers", 30}, {"deliveries", 30 * 200}, {"deliveries_per_sec", 1}}},
 	}
 	for _, secure := range []bool{false, true} {
 		for _, c := range cases {
@@ -99,10 +103,33 @@ func TestIntegrationBellhop(t *testing.T) {
 						t.Errorf("%s = %v (present %v), want at least %v", ch.metric, v, ok, ch.min)
 					}
 				}
-				if lost, ok := res.Metrics.Get("conns_lost"); ok && lost != 0 {
-					t.Errorf("conns_lost = %v, want 0", lost)
+				for _, name := range []string{"conns_lost", "lost", "duplicated"} {
+					if v, ok := res.Metrics.Get(name); ok && v != 0 {
+						t.Errorf("%s = %v, want 0", name, v)
+					}
 				}
+				checkDeliveries(t, res)
 			})
 		}
+	}
+}
+
+// checkDeliveries asserts that a broadcast run delivered every message to
+// every subscriber exactly once.
+func checkDeliveries(t *testing.T, res *Result) {
+	t.Helper()
+	if res.Scenario != "broadcast" {
+		return
+	}
+	subs, _ := res.Metrics.Get("subscribers")
+	sent, _ := res.Metrics.Get("messages_sent")
+	got, _ := res.Metrics.Get("deliveries")
+	lost, okLost := res.Metrics.Get("lost")
+	dup, okDup := res.Metrics.Get("duplicated")
+	if want := subs * sent; got != want || !okLost || lost != 0 || !okDup || dup != 0 {
+		t.Errorf("deliveries %v (want %v), lost %v (present %v), duplicated %v (present %v)", got, want, lost, okLost, dup, okDup)
+	}
+	if sent != float64(res.Params["messages"].(int64)) {
+		t.Errorf("messages_sent = %v, want %v", sent, res.Params["messages"])
 	}
 }

@@ -33,8 +33,9 @@ type Config struct {
 	Rate             float64       // new connections per second; 0 means unpaced
 	HandshakeTimeout time.Duration // per connection; 0 means DefaultHandshakeTimeout
 	Duration         time.Duration // echo: measured time (0 means DefaultDuration unless Messages is set); hold: time held after settling
-	Messages         int64         // echo: stop after this many round trips; 0 means no limit
-	Size             int           // echo: payload bytes; 0 means DefaultSize
+	Messages         int64         // echo: stop after this many round trips, 0 means no limit; broadcast: messages to publish, 0 means DefaultBroadcastMessages
+	PublishRate      float64       // broadcast: messages per second; 0 means back to back
+	Size             int           // echo, broadcast: payload bytes; 0 means DefaultSize
 	Pipeline         int           // echo: messages in flight per connection; 0 means 1
 	Binary           bool          // echo: binary messages instead of text
 	Settle           SettleConfig  // hold: when the server's RSS counts as settled
@@ -118,7 +119,7 @@ type Scenario interface {
 }
 
 // Scenarios lists the built-in scenarios.
-func Scenarios() []Scenario { return []Scenario{Connect{}, Hold{}, Echo{}} }
+func Scenarios() []Scenario { return []Scenario{Connect{}, Hold{}, Echo{}, Broadcast{}} }
 
 // Lookup returns the built-in scenario called name.
 func Lookup(name string) (Scenario, error) {

@@ -36,6 +36,10 @@ Scenarios:
   hold     open -conns idle connections: server RSS per connection once settled, server CPU per handshake
   echo     -conns connections in a closed loop of -size byte echoes (-pipeline in flight each) for -duration
            or -messages round trips: round trips/s, latency, server CPU per round trip
+  broadcast  -conns subscribers and one publisher sending -messages (default 100) messages of -size
+           (default 256) bytes, -rate per second (default 2; 0 sends them back to back), which the
+           server broadcasts: deliveries/s, delivery latency, lost and duplicated deliveries,
+           server CPU per delivery (connections are opened unpaced)
 
 The target must be on loopback (127.0.0.0/8). With -server-cmd the harness starts the server
 (under taskset -c with -server-cpu), waits for its port, measures and stops it; with -server-pid it
@@ -53,7 +57,7 @@ func loadConfig(args []string, usage io.Writer) (*options, error) {
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help") {
 			return nil, flag.ErrHelp
 		}
-		return nil, errors.New("name a scenario: connect, hold or echo")
+		return nil, errors.New("name a scenario: connect, hold, echo or broadcast")
 	}
 	sc, err := bench.Lookup(args[0])
 	if err != nil {
@@ -71,7 +75,30 @@ func loadConfig(args []string, usage io.Writer) (*options, error) {
 	if !isSet(fs, "duration") && sc.Name() == "hold" {
 		o.cfg.Duration = 0 // hold: just settle unless told to hold longer
 	}
+	if sc.Name() == "broadcast" {
+		broadcastFlags(fs, &o.cfg)
+	}
 	return o, v.apply(o)
+}
+
+// Broadcast defaults where they differ from the other scenarios'.
+const (
+	defaultBroadcastRate = 2   // messages per second
+	defaultBroadcastSize = 256 // bytes
+)
+
+// broadcastFlags reinterprets the shared flags for broadcast: -rate paces
+// the publisher's messages instead of new connections, and -size has its
+// own default.
+func broadcastFlags(fs *flag.FlagSet, c *bench.Config) {
+	c.PublishRate = defaultBroadcastRate
+	if isSet(fs, "rate") {
+		c.PublishRate = c.Rate
+	}
+	c.Rate = 0
+	if !isSet(fs, "size") {
+		c.Size = defaultBroadcastSize
+	}
 }
 
 // flagValues holds flags that need parsing after flag.Parse.
@@ -94,10 +121,10 @@ func newFlags(o *options, v *flagValues, usage io.Writer) *flag.FlagSet {
 	fs.StringVar(&v.url, "url", "ws://127.0.0.1:3001/echo", "target `URL`, ws:// or wss:// on 127.0.0.0/8")
 	fs.IntVar(&c.Conns, "conns", bench.DefaultConns, "connections to open")
 	fs.IntVar(&c.Concurrency, "concurrency", bench.DefaultConcurrency, "handshakes in flight at once")
-	fs.Float64Var(&c.Rate, "rate", 0, "new connections per second; 0 means as fast as -concurrency allows")
+	fs.Float64Var(&c.Rate, "rate", 0, "new connections per second, 0 means as fast as -concurrency allows; broadcast: messages per second, 0 means back to back (default 2)")
 	fs.DurationVar(&c.Duration, "duration", bench.DefaultDuration, "echo: measured time; hold: time to hold after settling (default 0 for hold)")
-	fs.Int64Var(&c.Messages, "messages", 0, "echo: stop after this many round trips; 0 means -duration only")
-	fs.IntVar(&c.Size, "size", bench.DefaultSize, "echo: message size in bytes")
+	fs.Int64Var(&c.Messages, "messages", 0, "echo: stop after this many round trips, 0 means -duration only; broadcast: messages to publish (0 means 100)")
+	fs.IntVar(&c.Size, "size", bench.DefaultSize, "echo, broadcast: message size in bytes (broadcast default 256)")
 	fs.IntVar(&c.Pipeline, "pipeline", 1, "echo: messages in flight per connection")
 	fs.BoolVar(&c.Binary, "binary", false, "echo: binary messages instead of text")
 	fs.IntVar(&c.Loops, "loops", 1, "client event loops")

@@ -1,7 +1,7 @@
 // Command bellhop-bench is the load-test harness of bellhop: it runs one
-// scenario (connect, hold, echo) against a WebSocket server on loopback,
-// prints a progress line every second and a summary at the end, and writes
-// one JSON line per run. See bellhop-bench -h.
+// scenario (connect, hold, echo, broadcast) against a WebSocket server on
+// loopback, prints a progress line every second and a summary at the end,
+// and writes one JSON line per run. See bellhop-bench -h.
 package main
 
 import (

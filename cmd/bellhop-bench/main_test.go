@@ -43,6 +43,15 @@ func TestLoadConfig(t *testing.T) {
 		{"wss without CA skips verification", []string{"connect", "-url", "wss://localhost:8443/echo"}, func(o *options) bool {
 			return o.cfg.Target.Secure && o.cfg.TLS != nil && o.cfg.TLS.InsecureSkipVerify
 		}, ""},
+		{"broadcast defaults", []string{"broadcast"}, func(o *options) bool {
+			return o.cfg.PublishRate == 2 && o.cfg.Rate == 0 && o.cfg.Size == 256 && o.cfg.Messages == 0
+		}, ""},
+		{"broadcast rate paces messages", []string{"broadcast", "-rate", "0", "-size", "100", "-messages", "7"}, func(o *options) bool {
+			return o.cfg.PublishRate == 0 && o.cfg.Rate == 0 && o.cfg.Size == 100 && o.cfg.Messages == 7
+		}, ""},
+		{"echo rate paces connections", []string{"echo", "-rate", "50"}, func(o *options) bool {
+			return o.cfg.Rate == 50 && o.cfg.PublishRate == 0 && o.cfg.Size == bench.DefaultSize
+		}, ""},
 		{"no scenario", nil, nil, "name a scenario"},
 		{"flag first", []string{"-conns", "5"}, nil, "name a scenario"},
 		{"unknown scenario", []string{"fanout"}, nil, "unknown scenario"},
