@@ -25,8 +25,8 @@ type serviceMetrics struct {
 	openRequests                      atomic.Int64 // created on this node and not completed or cancelled
 
 	mu       sync.Mutex
-	counters map[string]*metrics.Counter
-	hists    map[string]*metrics.Histogram
+	counters map[string]*metrics.Counter // error codes, made on first use
+	events   map[string]*eventMetrics    // read-only after newServiceMetrics
 }
 
 func newServiceMetrics() *serviceMetrics {
@@ -45,7 +45,7 @@ func newServiceMetrics() *serviceMetrics {
 		dropped:      s.NewCounter("bellhop_deliveries_dropped_total"),
 		timeToAccept: s.NewHistogram("bellhop_service_request_accept_seconds"),
 		counters:     make(map[string]*metrics.Counter),
-		hists:        make(map[string]*metrics.Histogram),
+		events:       newEventMetrics(s),
 	}
 	s.NewGauge("bellhop_service_requests_open", func() float64 { return float64(m.openRequests.Load()) })
 	return m
@@ -62,30 +62,62 @@ func (m *serviceMetrics) counter(name string) *metrics.Counter {
 	return c
 }
 
-func (m *serviceMetrics) histogram(name string) *metrics.Histogram {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	h := m.hists[name]
-	if h == nil {
-		h = m.set.NewHistogram(name)
-		m.hists[name] = h
+// eventMetrics are one event's series, made up front so the hot path (a
+// message on the loop, a job on a worker) does no formatting, map write or
+// locking.
+type eventMetrics struct {
+	received  *metrics.Counter
+	loop      *metrics.Histogram
+	published [pqueue.NumPriorities]*metrics.Counter
+	processed [pqueue.NumPriorities]*metrics.Histogram
+}
+
+// knownEvents are the events with their own series; anything else counts
+// under "other".
+var knownEvents = []string{
+	EventAuth, EventSubscribe, EventUnsubscribe, EventAck, EventRoomStatusUpdate, EventServiceRequest,
+	EventServiceRequestUpdate, EventGuestCheckIn, EventGuestCheckOut, EventHousekeepingAlert,
+	EventMaintenanceAlert, EventSystemAlert, "other",
+}
+
+func newEventMetrics(s *metrics.Set) map[string]*eventMetrics {
+	out := make(map[string]*eventMetrics, len(knownEvents))
+	for _, ev := range knownEvents {
+		em := &eventMetrics{
+			received: s.NewCounter(fmt.Sprintf(`bellhop_events_received_total{event=%q}`, ev)),
+			loop:     s.NewHistogram(fmt.Sprintf(`bellhop_event_loop_seconds{event=%q}`, ev)),
+		}
+		for p := pqueue.High; p < pqueue.NumPriorities; p++ {
+			em.published[p] = s.NewCounter(fmt.Sprintf(`bellhop_events_published_total{event=%q,priority=%q}`, ev, p))
+			em.processed[p] = s.NewHistogram(fmt.Sprintf(`bellhop_event_processing_seconds{event=%q,priority=%q}`, ev, p))
+		}
+		out[ev] = em
 	}
-	return h
+	return out
+}
+
+// event returns the series of event; the map is read-only after start.
+func (m *serviceMetrics) event(event string) *eventMetrics {
+	if em, ok := m.events[event]; ok {
+		return em
+	}
+	return m.events["other"]
 }
 
 // received counts an inbound event and its handling time on the loop.
 func (m *serviceMetrics) received(event string, d time.Duration) {
-	m.counter(fmt.Sprintf(`bellhop_events_received_total{event=%q}`, event)).Inc()
-	m.histogram(fmt.Sprintf(`bellhop_event_loop_seconds{event=%q}`, event)).Update(d.Seconds())
+	em := m.event(event)
+	em.received.Inc()
+	em.loop.Update(d.Seconds())
 }
 
 // processed records a worker's handling time of an event.
 func (m *serviceMetrics) processed(event string, prio Priority, d time.Duration) {
-	m.histogram(fmt.Sprintf(`bellhop_event_processing_seconds{event=%q,priority=%q}`, event, prio)).Update(d.Seconds())
+	m.event(event).processed[min(prio, Low)].Update(d.Seconds())
 }
 
 func (m *serviceMetrics) published(event string, prio Priority) {
-	m.counter(fmt.Sprintf(`bellhop_events_published_total{event=%q,priority=%q}`, event, prio)).Inc()
+	m.event(event).published[min(prio, Low)].Inc()
 }
 
 func (m *serviceMetrics) errorSent(code Code) {
