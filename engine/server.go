@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/bits"
 	"net"
 	"os"
 	"strconv"
@@ -183,9 +184,10 @@ func (s *Server) Publish(topic string, m *Message, exclude *Conn) error {
 	mask := s.routes.lookup(topic)
 	loops := s.loopList()
 	var err error
-	eachBit(mask, func(i int) {
+	for ; mask != 0; mask &= mask - 1 { // each loop with subscribers; no closure, no allocation
+		i := bits.TrailingZeros64(mask)
 		if i >= len(loops) {
-			return
+			continue
 		}
 		m.retain(1)
 		if e := loops[i].post(task{kind: taskPublish, topic: topic, msg: m, exclude: exclude}); e != nil {
@@ -195,7 +197,7 @@ func (s *Server) Publish(topic string, m *Message, exclude *Conn) error {
 				loops[i].markLost(topic) // its subscribers resync rather than miss it unseen
 			}
 		}
-	})
+	}
 	s.metrics.published.Inc()
 	m.release()
 	return err

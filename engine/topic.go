@@ -2,7 +2,6 @@ package engine
 
 import (
 	"hash/maphash"
-	"math/bits"
 	"sync"
 )
 
@@ -134,13 +133,4 @@ func (r *routes) lookup(topic string) uint64 {
 	m := s.loops[topic]
 	s.mu.RUnlock()
 	return m
-}
-
-// eachBit calls fn with the index of every set bit of m.
-func eachBit(m uint64, fn func(i int)) {
-	for m != 0 {
-		i := bits.TrailingZeros64(m)
-		fn(i)
-		m &= m - 1
-	}
 }
