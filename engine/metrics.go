@@ -28,7 +28,7 @@ type serverMetrics struct {
 	loops                                       atomic.Uint64
 
 	mu          sync.Mutex // guards the lazily made counters below
-	closeCodes  map[codec.StatusCode]*metrics.Counter
+	closeCodes  map[int]*metrics.Counter
 	handshakeKO map[int]*metrics.Counter
 }
 
@@ -50,7 +50,7 @@ func newServerMetrics() *serverMetrics {
 		tlsErrors:     s.NewCounter("bellhop_tls_errors_total"),
 		backlogs:      s.NewCounter("bellhop_slow_socket_backlogs_total"),
 		tlsHandshakes: s.NewCounter("bellhop_tls_handshakes_total"),
-		closeCodes:    make(map[codec.StatusCode]*metrics.Counter),
+		closeCodes:    make(map[int]*metrics.Counter),
 		handshakeKO:   make(map[int]*metrics.Counter),
 	}
 	for i := range m.closeReasons {
@@ -84,28 +84,26 @@ func (m *serverMetrics) add(s *loopStats) {
 
 func (m *serverMetrics) closed(r closeReason, code codec.StatusCode) {
 	m.closeReasons[r].Inc()
-	if code == 0 {
-		return
+	if code != 0 {
+		m.labelled(m.closeCodes, "bellhop_close_codes_total", "code", int(code)).Inc()
 	}
-	m.mu.Lock()
-	c := m.closeCodes[code]
-	if c == nil {
-		c = m.set.NewCounter(`bellhop_close_codes_total{code="` + strconv.Itoa(int(code)) + `"}`)
-		m.closeCodes[code] = c
-	}
-	m.mu.Unlock()
-	c.Inc()
 }
 
 func (m *serverMetrics) handshakeRejected(status int) {
+	m.labelled(m.handshakeKO, "bellhop_handshake_failures_total", "status", status).Inc()
+}
+
+// labelled returns the counter name{label="v"} from cache, making it on
+// first use; close codes and statuses are few, and these paths are rare.
+func (m *serverMetrics) labelled(cache map[int]*metrics.Counter, name, label string, v int) *metrics.Counter {
 	m.mu.Lock()
-	c := m.handshakeKO[status]
+	defer m.mu.Unlock()
+	c := cache[v]
 	if c == nil {
-		c = m.set.NewCounter(`bellhop_handshake_failures_total{status="` + strconv.Itoa(status) + `"}`)
-		m.handshakeKO[status] = c
+		c = m.set.NewCounter(name + "{" + label + `="` + strconv.Itoa(v) + `"}`)
+		cache[v] = c
 	}
-	m.mu.Unlock()
-	c.Inc()
+	return c
 }
 
 func (m *serverMetrics) handshakeFailed(err error) {
