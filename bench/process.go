@@ -33,6 +33,7 @@ type Process struct {
 	exited chan struct{} // closed when a started process exited
 	err    error         // cmd.Wait's result, set before exited is closed
 	tail   *tailBuffer   // last bytes of the server's output
+	gc     *gcTrace      // GC pauses parsed from the output; nil unless started with GCTrace
 	once   sync.Once     // Stop runs once
 }
 
@@ -55,6 +56,7 @@ type ProcessConfig struct {
 	ReadyAddr    string        // wait until this loopback address accepts TCP connections (required)
 	ReadyTimeout time.Duration // 0 means DefaultReadyTimeout
 	Output       io.Writer     // copy of the server's stdout and stderr; nil keeps only a tail for errors
+	GCTrace      bool          // run with GODEBUG=gctrace=1 and report a Go server's GC pauses
 }
 
 // StartProcess starts the server and waits until it accepts connections on
@@ -82,6 +84,11 @@ func StartProcess(ctx context.Context, cfg ProcessConfig) (*Process, error) {
 	var out io.Writer = p.tail
 	if cfg.Output != nil {
 		out = io.MultiWriter(p.tail, cfg.Output)
+	}
+	if cfg.GCTrace {
+		p.gc = &gcTrace{}
+		out = io.MultiWriter(out, p.gc)
+		p.cmd.Env = withGCTrace(os.Environ())
 	}
 	p.cmd.Stdout, p.cmd.Stderr = out, out
 	p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
@@ -172,6 +179,33 @@ func (p *Process) gone() bool {
 	default:
 		return false
 	}
+}
+
+// TakeGC returns the garbage collections a Go server reported since the
+// previous call (or its start) and starts a new window. ok is false when
+// the process was not started with GCTrace or has printed no gctrace line
+// yet (it is not a Go program, or it has not collected).
+func (p *Process) TakeGC() (s GCStats, ok bool) {
+	if p.gc == nil {
+		return s, false
+	}
+	return p.gc.take()
+}
+
+// withGCTrace returns env with gctrace=1 added to GODEBUG.
+func withGCTrace(env []string) []string {
+	out := make([]string, 0, len(env)+1)
+	debug := "gctrace=1"
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "GODEBUG="); ok {
+			if v != "" {
+				debug = v + ",gctrace=1"
+			}
+			continue
+		}
+		out = append(out, kv)
+	}
+	return append(out, "GODEBUG="+debug)
 }
 
 // Output returns the tail of a started server's output.

@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -17,7 +18,8 @@ import (
 
 // helperEnv makes the test binary act as a fake server process (see
 // TestMain): "listen:ADDR", "listen-stubborn:ADDR" (ignores SIGTERM),
-// "exit" (prints and exits 3) or "sleep" (never listens).
+// "listen-gc:ADDR" (collects garbage once per accepted connection), "exit"
+// (prints and exits 3) or "sleep" (never listens).
 const helperEnv = "BENCH_TEST_HELPER"
 
 func TestMain(m *testing.M) {
@@ -36,7 +38,7 @@ func helperMain(mode string) {
 		os.Exit(3)
 	case "sleep":
 		time.Sleep(time.Minute)
-	case "listen", "listen-stubborn":
+	case "listen", "listen-stubborn", "listen-gc":
 		if kind == "listen-stubborn" {
 			signal.Ignore(syscall.SIGTERM)
 		}
@@ -52,6 +54,9 @@ func helperMain(mode string) {
 					return
 				}
 				_ = c.Close()
+				if kind == "listen-gc" {
+					runtime.GC()
+				}
 			}
 		}()
 		if kind == "listen-stubborn" {
@@ -77,15 +82,21 @@ func freeAddr(t testing.TB) string {
 
 func helperProcess(t *testing.T, mode string, cpus string, timeout time.Duration) (*Process, error) {
 	t.Helper()
+	return helperProcessConfig(t, mode, ProcessConfig{CPUs: cpus, ReadyTimeout: timeout})
+}
+
+// helperProcessConfig starts the test binary in helper mode with cfg, whose
+// Args and ReadyAddr it sets.
+func helperProcessConfig(t *testing.T, mode string, cfg ProcessConfig) (*Process, error) {
+	t.Helper()
 	t.Setenv("GORACE", "atexit_sleep_ms=0") // a -race helper would linger 1 s at exit
 	t.Setenv(helperEnv, mode)
 	addr := freeAddr(t)
 	if strings.HasSuffix(mode, ":") {
 		t.Setenv(helperEnv, mode+addr)
 	}
-	return StartProcess(context.Background(), ProcessConfig{
-		Args: []string{os.Args[0], "-test.run=^$"}, CPUs: cpus, ReadyAddr: addr, ReadyTimeout: timeout,
-	})
+	cfg.Args, cfg.ReadyAddr = []string{os.Args[0], "-test.run=^$"}, addr
+	return StartProcess(context.Background(), cfg)
 }
 
 func TestStartProcessAndStop(t *testing.T) {

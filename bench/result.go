@@ -100,6 +100,7 @@ func (m *Metrics) UnmarshalJSON(data []byte) error {
 // harness) can be appended to one file and compared.
 type Result struct {
 	Scenario   string           `json:"scenario"`
+	Case       string           `json:"case,omitempty"`  // the comparison row group, e.g. "echo-128"; empty means Scenario
 	Label      string           `json:"label,omitempty"` // what was measured, e.g. the server's name
 	Target     string           `json:"target"`
 	Start      time.Time        `json:"start"`

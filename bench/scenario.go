@@ -145,8 +145,12 @@ func Run(ctx context.Context, sc Scenario, env *Env) (*Result, error) {
 	}
 	prog := NewProgress(env.Progress, sc.Name(), env.Stats, time.Second)
 	prog.Start()
+	env.takeGC() // start the run's GC window
 	err := sc.Run(ctx, env, res)
 	prog.Stop()
+	if gc, ok := env.takeGC(); ok {
+		res.Metrics.addGC(gc)
+	}
 	res.Seconds = time.Since(res.Start).Seconds()
 	res.Errors = env.Stats.ErrorCounts()
 	res.FirstError = env.Stats.FirstError()
@@ -210,6 +214,7 @@ func (p *connectPhase) addMetrics(res *Result, cl *Client) {
 	m.addLatency("connect", cl.ConnectLatency())
 	if p.measure {
 		m.Add("server_cpu_us_per_handshake", perOp(p.server, n), UnitMicros)
+		m.Add("handshakes_per_core_sec", rate(n, p.server), UnitPerSec)
 	}
 	if p.measure && pinned(res) {
 		m.Add("server_core_us_per_handshake", perOp(p.cores, n), UnitMicros)
