@@ -40,7 +40,7 @@ BENCH ?= .
 # ARGS: extra flags for `make run`, e.g. ARGS='-addr 127.0.0.1:9000'.
 ARGS ?=
 
-.PHONY: help run build test conformance lint cover fuzz bench benchbase benchcmp clean \
+.PHONY: help run build test conformance lint cover fuzz bench bench-peers bench-load benchbase benchcmp clean \
 	deps deps-node deps-redis deps-staticcheck deps-benchstat
 
 # help prints each target's `##` text and the variables above.
@@ -98,6 +98,19 @@ bench: deps ## Run benchmarks COUNT times into results/bench-<date>.txt.
 	@out=results/bench-$$(date +%Y%m%d-%H%M%S).txt; \
 	echo "writing $$out"; \
 	$(GO) test -run='^$$' -bench='$(BENCH)' -benchmem -count=$(COUNT) ./... | tee "$$out"
+
+# bench-peers runs every bellhop-bench scenario against bellhop and the peer
+# servers of bench/peers (gws, gorilla, nbio, Node ws), server on core 0 and
+# load on core 1, and writes results/peers-<date>/report.md. It takes about
+# ten minutes per round; see tools/scripts/bench-peers.sh for its knobs
+# (ROUNDS, SERVERS, CASES, connection counts), passed as environment
+# variables: make bench-peers ROUNDS=3.
+bench-peers: deps-node ## Every scenario against bellhop, gws, gorilla, nbio and Node ws; report in results/peers-<date>/.
+	@GO=$(GO) bash tools/scripts/bench-peers.sh
+
+# bench-load is bench-peers against bellhop alone: for sizing and tuning a node.
+bench-load: ## Every bellhop-bench scenario against bellhop alone; report in results/peers-<date>/.
+	@SERVERS=bellhop GO=$(GO) bash tools/scripts/bench-peers.sh
 
 # LATEST_BENCH is the newest bench output (names sort by date), expanded
 # when a recipe runs.

@@ -107,14 +107,15 @@ type Comparison struct {
 	Baseline string
 	Cases    []string              // in order of first appearance
 	Labels   []string              // baseline first, then the peers in order of first appearance
-	results  map[[2]string]*Result // by case and label; a later run of the same pair replaces an earlier one
+	runs     map[[2]string][]*Result // by case and label, every run
+	merged   map[[2]string]*Result   // by case and label: the median of its runs, made on first use
 	goals    []Goal
 }
 
 // Compare groups results by case and label. Results without a Case use
 // their Scenario; without a Label, "server".
 func Compare(results []*Result, baseline string, goals []Goal) *Comparison {
-	c := &Comparison{Baseline: baseline, results: map[[2]string]*Result{}, goals: goals}
+	c := &Comparison{Baseline: baseline, runs: map[[2]string][]*Result{}, merged: map[[2]string]*Result{}, goals: goals}
 	if baseline != "" {
 		c.Labels = append(c.Labels, baseline)
 	}
@@ -126,7 +127,8 @@ func Compare(results []*Result, baseline string, goals []Goal) *Comparison {
 		if !slices.Contains(c.Labels, label) {
 			c.Labels = append(c.Labels, label)
 		}
-		c.results[[2]string{cs, label}] = r
+		k := [2]string{cs, label}
+		c.runs[k] = append(c.runs[k], r)
 	}
 	return c
 }
@@ -141,8 +143,71 @@ func cmpStr(s, def string) string {
 	return s
 }
 
-// Result returns the run of label in case cs, or nil.
-func (c *Comparison) Result(cs, label string) *Result { return c.results[[2]string{cs, label}] }
+// Result returns the run of label in case cs, or nil. When there were
+// several runs (rounds), it is one result whose metrics are the medians of
+// the runs' and whose errors are their sum.
+func (c *Comparison) Result(cs, label string) *Result {
+	k := [2]string{cs, label}
+	if r, ok := c.merged[k]; ok {
+		return r
+	}
+	runs := c.runs[k]
+	var r *Result
+	switch len(runs) {
+	case 0:
+		return nil
+	case 1:
+		r = runs[0]
+	default:
+		r = medianResult(runs)
+	}
+	c.merged[k] = r
+	return r
+}
+
+// Rounds returns how many runs of label case cs had.
+func (c *Comparison) Rounds(cs, label string) int { return len(c.runs[[2]string{cs, label}]) }
+
+// medianResult merges runs of one case and server: the first run's
+// description, each metric's median over the runs that have it, the sum
+// of the errors.
+func medianResult(runs []*Result) *Result {
+	first := runs[0]
+	r := &Result{Scenario: first.Scenario, Case: first.Case, Label: first.Label, Target: first.Target,
+		Start: first.Start, Params: first.Params, Errors: map[string]int64{}, FirstError: first.FirstError}
+	var names []string
+	values := map[string][]float64{}
+	for _, run := range runs {
+		r.Seconds += run.Seconds
+		for k, v := range run.Errors {
+			r.Errors[k] += v
+		}
+		if r.FirstError == "" {
+			r.FirstError = run.FirstError
+		}
+		for _, m := range run.Metrics {
+			if _, ok := values[m.Name]; !ok {
+				names = append(names, m.Name)
+			}
+			values[m.Name] = append(values[m.Name], m.Value)
+		}
+	}
+	for _, n := range names {
+		r.Metrics.Add(n, median(values[n]), UnitCount)
+	}
+	return r
+}
+
+// median returns the middle value of v (the mean of the two middle ones
+// for an even count).
+func median(v []float64) float64 {
+	s := slices.Clone(v)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
 
 // Ratio returns the baseline's value of metric in case cs over the best
 // peer's, and that peer's label. ok is false without a baseline value or
@@ -285,6 +350,9 @@ func (c *Comparison) writeCase(b *strings.Builder, cs, plot string) {
 			labels = append(labels, l)
 			if params == "" {
 				params = paramText(r)
+				if n := c.Rounds(cs, l); n > 1 {
+					params += fmt.Sprintf(" Median of %d rounds.", n)
+				}
 			}
 		}
 	}

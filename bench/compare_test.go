@@ -213,3 +213,39 @@ func TestWriteLatencySVGEdges(t *testing.T) {
 		t.Errorf("safeFileName = %q", got)
 	}
 }
+
+func TestCompareRoundsTakeMedians(t *testing.T) {
+	runs := []*Result{
+		result("echo", "e", "bellhop", "cpu", 3.0, "rate", 10.0),
+		result("echo", "e", "bellhop", "cpu", 1.0, "rate", 30.0),
+		result("echo", "e", "bellhop", "cpu", 2.0),
+		result("echo", "e", "gws", "cpu", 4.0),
+		result("echo", "e", "gws", "cpu", 8.0),
+	}
+	runs[1].Errors = map[string]int64{"closed": 2}
+	runs[2].Errors = map[string]int64{"closed": 1, "dial": 1}
+	c := Compare(runs, "bellhop", nil)
+	b := c.Result("e", "bellhop")
+	if v, _ := b.Metrics.Get("cpu"); v != 2 {
+		t.Errorf("median cpu = %v, want 2", v)
+	}
+	if v, _ := b.Metrics.Get("rate"); v != 20 {
+		t.Errorf("median rate of two runs = %v, want 20", v)
+	}
+	if b.ErrorCount() != 4 || b.Errors["closed"] != 3 {
+		t.Errorf("errors %v, want their sum", b.Errors)
+	}
+	if c.Result("e", "bellhop") != b {
+		t.Error("merged result not kept")
+	}
+	if ratio, best, ok := c.Ratio("e", "cpu"); !ok || best != "gws" || ratio != 2.0/6 {
+		t.Errorf("Ratio = %v %q %v", ratio, best, ok)
+	}
+	var md bytes.Buffer
+	if err := c.WriteMarkdown(&md, "t", nil); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(md.String(), "Median of 3 rounds.") {
+		t.Errorf("rounds not said:\n%s", md.String())
+	}
+}

@@ -1,7 +1,9 @@
 // Command bellhop-bench is the load-test harness of bellhop: it runs one
-// scenario (connect, hold, echo, broadcast) against a WebSocket server on
-// loopback, prints a progress line every second and a summary at the end,
-// and writes one JSON line per run. See bellhop-bench -h.
+// scenario (connect, hold, echo, broadcast, hotel) against a WebSocket
+// server on loopback, prints a progress line every second and a summary at
+// the end, and writes one JSON line per run. `bellhop-bench report` turns
+// result lines into a Markdown report with latency plots. See
+// bellhop-bench -h.
 package main
 
 import (
@@ -31,6 +33,9 @@ func main() {
 
 // run executes one benchmark and returns the exit status.
 func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "report" {
+		return runReport(args[1:], stdout, stderr)
+	}
 	o, err := loadConfig(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return exitOK
