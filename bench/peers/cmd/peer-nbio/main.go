@@ -10,8 +10,9 @@
 // buffers what the socket will not take), so a broadcast simply calls it
 // for every other connection: nbio has no prepared-message type, so each
 // receiver's frame is built separately. The upgrader's keepalive read
-// deadline is turned off, so idle connections stay up for as long as a
-// benchmark holds them.
+// deadline is turned off and the engine's pushed out of reach (see
+// httpKeepalive), so idle connections stay up for as long as a benchmark
+// holds them.
 //
 // Usage:
 //
@@ -25,6 +26,7 @@ import (
 	"context"
 	"net/http"
 	"os"
+	"time"
 
 	"github.com/lesismal/nbio/logging"
 	"github.com/lesismal/nbio/nbhttp"
@@ -32,6 +34,15 @@ import (
 
 	"github.com/bellhop/bellhop/bench/peers/internal/peer"
 )
+
+// httpKeepalive is the engine's read deadline for a connection waiting for
+// its HTTP request (nbio's default is 120 s). nbio arms it from the accept
+// goroutine after it has handed the connection to a poller, so when the
+// upgrade wins that race the deadline is set again on a WebSocket
+// connection, which is then dropped when it passes. A deadline no hold
+// reaches keeps idle connections up; the upgrade still clears it in the
+// common case.
+const httpKeepalive = 100 * 365 * 24 * time.Hour
 
 func main() { peer.Main("peer-nbio", true, serve) }
 
@@ -54,6 +65,7 @@ func serve(ctx context.Context, o peer.Options) error {
 		IOMod:                   nbhttp.IOModNonBlocking,
 		NPoller:                 o.Loops,
 		Handler:                 peer.Mux(o.Path, upgrade),
+		KeepaliveTime:           httpKeepalive,
 		ReleaseWebsocketPayload: true, // OnMessage is done with the payload when it returns
 	})
 	if err := engine.Start(); err != nil {

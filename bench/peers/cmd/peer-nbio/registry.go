@@ -8,8 +8,9 @@ import (
 
 // registry is the set of open connections. mu guards conns. broadcast
 // copies the set under mu and writes outside it: a failed write closes its
-// connection, and nbio may run OnClose (which takes mu) before the write
-// returns.
+// connection, and nbio hands OnClose (which takes mu) to an executor this
+// code does not control, so holding mu across writes could deadlock. It
+// also keeps OnOpen and OnClose from waiting behind a broadcast.
 type registry struct {
 	mu    sync.Mutex
 	conns map[*websocket.Conn]struct{}
