@@ -105,8 +105,8 @@ func higherIsBetter(name string) bool {
 // compared with.
 type Comparison struct {
 	Baseline string
-	Cases    []string              // in order of first appearance
-	Labels   []string              // baseline first, then the peers in order of first appearance
+	Cases    []string                // in order of first appearance
+	Labels   []string                // baseline first, then the peers in order of first appearance
 	runs     map[[2]string][]*Result // by case and label, every run
 	merged   map[[2]string]*Result   // by case and label: the median of its runs, made on first use
 	goals    []Goal

@@ -50,7 +50,7 @@ func TestCompareRatios(t *testing.T) {
 		best       string
 		ok         bool
 	}{
-		{"echo-128", "server_cpu_us_per_round_trip", 5.0 / 8, "nbio", true}, // lower is better: best peer is the lowest
+		{"echo-128", "server_cpu_us_per_round_trip", 5.0 / 8, "nbio", true},  // lower is better: best peer is the lowest
 		{"echo-128", "round_trips_per_sec", 100000.0 / 120000, "nbio", true}, // higher is better: the highest
 		{"hold", "rss_per_conn_bytes", 0.6, "nbio", true},
 		{"broadcast-2hz", "lost", 0, "gws", false}, // zero peer value: no ratio

@@ -16,11 +16,19 @@
 //
 // # Scenarios
 //
-// A Scenario (connect, hold, echo, broadcast; more later) runs against an
+// A Scenario (connect, hold, echo, broadcast, hotel) runs against an
 // Env that holds the Config and, optionally, the server Process whose RSS and
 // CPU time are read from procfs. Each run returns a Result: parameters, named metrics and
 // error counts, printed as a human summary (WriteSummary) and as one JSON line
 // (WriteJSON). While a scenario runs, a Progress line is printed every second.
+// Results of many runs (several servers, several rounds) are read back with
+// ReadResults and compared with Compare: WriteReport writes a Markdown report
+// with the baseline's ratio to the best peer per metric, the goals met or
+// missed (PeerGoals) and an SVG plot of latency percentiles per case.
+//
+// A server started with ProcessConfig.GCTrace runs with GODEBUG=gctrace=1;
+// when it is a Go program, its GC cycles and stop-the-world pauses during
+// the run are reported too.
 //
 // # Measurements
 //

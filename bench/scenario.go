@@ -40,6 +40,9 @@ type Config struct {
 	Binary           bool          // echo: binary messages instead of text
 	Settle           SettleConfig  // hold: when the server's RSS counts as settled
 	Label            string        // copied to the Result
+
+	// Hotel scenario.
+	Hotel HotelConfig // hotel: sizes, load mix and credentials of the hotel workload
 }
 
 func (c Config) withDefaults() Config {
@@ -119,7 +122,7 @@ type Scenario interface {
 }
 
 // Scenarios lists the built-in scenarios.
-func Scenarios() []Scenario { return []Scenario{Connect{}, Hold{}, Echo{}, Broadcast{}} }
+func Scenarios() []Scenario { return []Scenario{Connect{}, Hold{}, Echo{}, Broadcast{}, Hotel{}} }
 
 // Lookup returns the built-in scenario called name.
 func Lookup(name string) (Scenario, error) {

@@ -26,6 +26,9 @@ type options struct {
 	serverLog    string
 	readyTimeout time.Duration
 	jsonPath     string
+	resultsDir   string
+	caseName     string
+	gcTrace      bool
 	quiet        bool
 }
 
@@ -40,6 +43,14 @@ Scenarios:
            (default 256) bytes, -rate per second (default 2; 0 sends them back to back), which the
            server broadcasts: deliveries/s, delivery latency, lost and duplicated deliveries,
            server CPU per delivery (connections are opened unpaced)
+  hotel    a hotel's mixed workload against the hotel endpoint (-url default ws://127.0.0.1:3001/ws):
+           -rooms rooms seeded through the backend API (-api-url, -api-key), -front-desk, -staff
+           (housekeeping, maintenance, concierge) and -guests connections with tokens minted from
+           -jwt-secret for -property; then for -duration, per second: -room-rate room status updates,
+           -request-rate guest service requests (staff accept after -accept-delay and complete after
+           -work-time), -alert-rate alerts, -checkin-rate check-ins and check-outs through the API and
+           -low-rate LOW-priority alerts: latency per event type and per priority, lost deliveries,
+           ERROR events, server CPU per delivery (-conns is ignored)
 
 The target must be on loopback (127.0.0.0/8). With -server-cmd the harness starts the server
 (under taskset -c with -server-cpu), waits for its port, measures and stops it; with -server-pid it
@@ -57,7 +68,7 @@ func loadConfig(args []string, usage io.Writer) (*options, error) {
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help") {
 			return nil, flag.ErrHelp
 		}
-		return nil, errors.New("name a scenario: connect, hold, echo or broadcast")
+		return nil, errors.New("name a scenario: connect, hold, echo, broadcast or hotel")
 	}
 	sc, err := bench.Lookup(args[0])
 	if err != nil {
@@ -77,6 +88,9 @@ func loadConfig(args []string, usage io.Writer) (*options, error) {
 	}
 	if sc.Name() == "broadcast" {
 		broadcastFlags(fs, &o.cfg)
+	}
+	if sc.Name() == "hotel" && !isSet(fs, "url") {
+		v.url = defaultHotelURL
 	}
 	return o, v.apply(o)
 }
@@ -122,7 +136,7 @@ func newFlags(o *options, v *flagValues, usage io.Writer) *flag.FlagSet {
 	fs.IntVar(&c.Conns, "conns", bench.DefaultConns, "connections to open")
 	fs.IntVar(&c.Concurrency, "concurrency", bench.DefaultConcurrency, "handshakes in flight at once")
 	fs.Float64Var(&c.Rate, "rate", 0, "new connections per second, 0 means as fast as -concurrency allows; broadcast: messages per second, 0 means back to back (default 2)")
-	fs.DurationVar(&c.Duration, "duration", bench.DefaultDuration, "echo: measured time; hold: time to hold after settling (default 0 for hold)")
+	fs.DurationVar(&c.Duration, "duration", bench.DefaultDuration, "echo: measured time; hold: time to hold after settling (default 0 for hold); hotel: time the load is sent")
 	fs.Int64Var(&c.Messages, "messages", 0, "echo: stop after this many round trips, 0 means -duration only; broadcast: messages to publish (0 means 100)")
 	fs.IntVar(&c.Size, "size", bench.DefaultSize, "echo, broadcast: message size in bytes (broadcast default 256)")
 	fs.IntVar(&c.Pipeline, "pipeline", 1, "echo: messages in flight per connection")
@@ -143,7 +157,11 @@ func newFlags(o *options, v *flagValues, usage io.Writer) *flag.FlagSet {
 	fs.DurationVar(&o.readyTimeout, "ready-timeout", bench.DefaultReadyTimeout, "wait this long for a started server to listen")
 	fs.StringVar(&o.jsonPath, "json", "", "append the JSON result line to this `file` instead of stdout")
 	fs.StringVar(&c.Label, "label", "", "label for the result, e.g. the server's name")
+	fs.StringVar(&o.resultsDir, "results", "", "results `folder`: append the JSON line to results.jsonl there and rewrite its report.md and latency plots from every run in it")
+	fs.StringVar(&o.caseName, "case", "", "case `name` grouping runs in a report, e.g. echo-128 (default: the scenario)")
+	fs.BoolVar(&o.gcTrace, "gc", false, "with -server-cmd: run the server with GODEBUG=gctrace=1 and report a Go server's GC cycles and pauses")
 	fs.BoolVar(&o.quiet, "quiet", false, "no progress lines")
+	hotelFlags(fs, &c.Hotel)
 	return fs
 }
 
@@ -200,4 +218,31 @@ func tlsConfig(caFile, serverName string) (*tls.Config, error) {
 	}
 	cfg.RootCAs = pool
 	return cfg, nil
+}
+
+// defaultHotelURL is the hotel endpoint of a server on its defaults.
+const defaultHotelURL = "ws://127.0.0.1:3001/ws"
+
+// hotelFlags adds the hotel scenario's flags; the other scenarios ignore
+// them.
+func hotelFlags(fs *flag.FlagSet, h *bench.HotelConfig) {
+	mix := bench.DefaultHotelMix()
+	h.Mix = &mix
+	fs.IntVar(&h.Rooms, "rooms", bench.DefaultHotelRooms, "hotel: rooms on the board (20 a floor)")
+	fs.IntVar(&h.Staff, "staff", bench.DefaultHotelStaff, "hotel: staff connections: 65% housekeeping, 20% maintenance, 15% concierge")
+	fs.IntVar(&h.Guests, "guests", bench.DefaultHotelGuests, "hotel: guest devices, spread over the rooms")
+	fs.IntVar(&h.FrontDesk, "front-desk", bench.DefaultHotelFrontDesk, "hotel: front-desk connections")
+	fs.Float64Var(&mix.RoomUpdates, "room-rate", mix.RoomUpdates, "hotel: room status updates per second, over WebSocket")
+	fs.Float64Var(&mix.Requests, "request-rate", mix.Requests, "hotel: guest service requests per second")
+	fs.Float64Var(&mix.Alerts, "alert-rate", mix.Alerts, "hotel: housekeeping and maintenance alerts per second")
+	fs.Float64Var(&mix.CheckIns, "checkin-rate", mix.CheckIns, "hotel: check-ins and check-outs per second, through the backend API")
+	fs.Float64Var(&mix.Low, "low-rate", mix.Low, "hotel: LOW-priority alerts per second (the flood)")
+	fs.DurationVar(&h.AcceptDelay, "accept-delay", bench.DefaultHotelAcceptDelay, "hotel: time staff take to accept an assignment")
+	fs.DurationVar(&h.WorkTime, "work-time", bench.DefaultHotelWorkTime, "hotel: time staff take from accepting to completing a request")
+	fs.StringVar(&h.JWTSecret, "jwt-secret", bench.DefaultHotelJWTSecret, "hotel: the server's JWT_SECRET, to mint tokens")
+	fs.StringVar(&h.Property, "property", bench.DefaultHotelProperty, "hotel: property the tokens and events are for")
+	fs.StringVar(&h.APIURL, "api-url", bench.DefaultHotelAPIURL, "hotel: backend API `URL` (the admin address with /api), on loopback")
+	fs.StringVar(&h.APIKey, "api-key", bench.DefaultHotelAPIKey, "hotel: the server's API_KEY")
+	fs.IntVar(&h.APIWorkers, "api-workers", bench.DefaultHotelAPIWorkers, "hotel: backend API calls in flight at once")
+	fs.Uint64Var(&h.Seed, "seed", 1, "hotel: seed of the cast and of the workload's choices")
 }

@@ -14,6 +14,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime"
 	"syscall"
 
@@ -84,8 +85,11 @@ func execute(ctx context.Context, o *options, stderr io.Writer) (*bench.Result, 
 			err = serr
 		}
 	}
-	if res != nil && proc != nil {
-		res.Params["server_pid"] = proc.PID
+	if res != nil {
+		res.Case = o.caseName
+		if proc != nil {
+			res.Params["server_pid"] = proc.PID
+		}
 	}
 	return res, err
 }
@@ -95,7 +99,7 @@ func execute(ctx context.Context, o *options, stderr io.Writer) (*bench.Result, 
 func server(ctx context.Context, o *options) (*bench.Process, error) {
 	switch {
 	case len(o.serverCmd) > 0:
-		cfg := bench.ProcessConfig{Args: o.serverCmd, CPUs: o.serverCPU, ReadyAddr: o.cfg.Target.Addr, ReadyTimeout: o.readyTimeout}
+		cfg := bench.ProcessConfig{Args: o.serverCmd, CPUs: o.serverCPU, ReadyAddr: o.cfg.Target.Addr, ReadyTimeout: o.readyTimeout, GCTrace: o.gcTrace}
 		if o.serverLog != "" {
 			f, err := os.OpenFile(o.serverLog, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
 			if err != nil {
@@ -122,8 +126,21 @@ func server(ctx context.Context, o *options) (*bench.Process, error) {
 }
 
 // output writes the summary and the JSON line. The summary goes to stderr
-// when the JSON line takes stdout.
+// when the JSON line takes stdout. With -results the line also goes to the
+// folder's results.jsonl and the folder's report is written again.
 func output(o *options, res *bench.Result, stdout, stderr io.Writer) error {
+	if o.resultsDir != "" {
+		if err := os.MkdirAll(o.resultsDir, 0o755); err != nil {
+			return fmt.Errorf("-results: %w", err)
+		}
+		file := filepath.Join(o.resultsDir, "results.jsonl")
+		if err := bench.AppendJSONFile(file, res); err != nil {
+			return err
+		}
+		if err := writeReport([]string{file}, o.resultsDir, "bellhop-bench report", "bellhop", true, stderr); err != nil {
+			return err
+		}
+	}
 	if o.jsonPath != "" {
 		if err := bench.WriteSummary(stdout, res); err != nil {
 			return err

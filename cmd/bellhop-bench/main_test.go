@@ -126,6 +126,32 @@ func TestRunAgainstNothing(t *testing.T) {
 	}
 }
 
+func TestReportCommandErrors(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.jsonl")
+	empty := filepath.Join(dir, "empty.jsonl")
+	_ = os.WriteFile(bad, []byte("nope\n"), 0o644)
+	_ = os.WriteFile(empty, nil, 0o644)
+	tests := []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"report"}, exitFailed, "name at least one result file"},
+		{[]string{"report", bad}, exitFailed, "line 1"},
+		{[]string{"report", empty}, exitFailed, "no results"},
+		{[]string{"report", filepath.Join(dir, "missing")}, exitFailed, "no such file"},
+		{[]string{"report", "-nope"}, exitFailed, "flag provided but not defined"},
+		{[]string{"report", "-h"}, exitOK, "usage: bellhop-bench report"},
+	}
+	for _, tt := range tests {
+		var stdout, stderr bytes.Buffer
+		if code := run(tt.args, &stdout, &stderr); code != tt.code || !strings.Contains(stderr.String(), tt.want) {
+			t.Errorf("%v: exit %d, stderr %q; want %d and %q", tt.args, code, stderr.String(), tt.code, tt.want)
+		}
+	}
+}
+
 // TestRunBellhop builds the server and runs each scenario through the
 // command line, the way the benchmarks are run.
 func TestRunBellhop(t *testing.T) {
@@ -147,6 +173,8 @@ func TestRunBellhop(t *testing.T) {
 		{"connect", "-conns", "30"},
 		{"hold", "-conns", "100", "-settle-interval", "100ms"},
 		{"echo", "-conns", "20", "-duration", "500ms", "-server-cpu", "0", "-load-cpu", "0-1"},
+		{"broadcast", "-conns", "20", "-messages", "5", "-rate", "0", "-gc", "-case", "bc-small", "-label", "bellhop",
+			"-results", filepath.Join(dir, "results")},
 	} {
 		args = append(args, "-url", "ws://"+addr+"/echo", "-server-cmd", server, "-server-log", filepath.Join(dir, "server.log"), "-json", jsonPath, "-quiet")
 		var stdout, stderr bytes.Buffer
@@ -162,10 +190,37 @@ func TestRunBellhop(t *testing.T) {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
-	if len(lines) != 3 {
-		t.Fatalf("%d JSON lines, want 3", len(lines))
+	if len(lines) != 4 {
+		t.Fatalf("%d JSON lines, want 4", len(lines))
 	}
-	for i, want := range []string{"server_cpu_us_per_handshake", "rss_per_conn_bytes", "server_cpu_us_per_round_trip"} {
+	// -results keeps its own copy of the line and a report of the folder.
+	report, err := os.ReadFile(filepath.Join(dir, "results", "report.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"## bc-small", "| metric | bellhop | bellhop / best peer |", "| lost | 0 |"} {
+		if !strings.Contains(string(report), want) {
+			t.Errorf("report lacks %q:\n%s", want, report)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "results", "bc-small-latency.svg")); err != nil {
+		t.Errorf("no latency plot: %v", err)
+	}
+	// The report subcommand reads all four lines into one report.
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"report", "-out", filepath.Join(dir, "all"), "-title", "all runs", jsonPath}, &stdout, &stderr); code != exitOK {
+		t.Fatalf("report: exit %d: %s", code, stderr.String())
+	}
+	all, err := os.ReadFile(filepath.Join(dir, "all", "report.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"# all runs", "## connect", "## hold", "## echo", "## bc-small"} {
+		if !strings.Contains(string(all), want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+	for i, want := range []string{"server_cpu_us_per_handshake", "rss_per_conn_bytes", "server_cpu_us_per_round_trip", "server_cpu_us_per_delivery"} {
 		var res bench.Result
 		if err := json.Unmarshal([]byte(lines[i]), &res); err != nil {
 			t.Fatal(err)
@@ -173,5 +228,109 @@ func TestRunBellhop(t *testing.T) {
 		if _, ok := res.Metrics.Get(want); !ok {
 			t.Errorf("line %d lacks %s: %s", i, want, lines[i])
 		}
+	}
+}
+
+func TestLoadConfigHotel(t *testing.T) {
+	cases := []struct {
+		name  string
+		args  []string
+		check func(*options) bool
+		err   string
+	}{
+		{"hotel defaults", []string{"hotel"}, func(o *options) bool {
+			h := o.cfg.Hotel
+			return o.scenario.Name() == "hotel" && o.cfg.Target.Path == "/ws" && o.cfg.Target.Addr == "127.0.0.1:3001" &&
+				o.cfg.Duration == bench.DefaultDuration && *h.Mix == bench.DefaultHotelMix() &&
+				h.Rooms == 300 && h.Staff == 150 && h.Guests == 2000 && h.FrontDesk == 4 &&
+				h.JWTSecret == "bellhop-development-secret-do-not-use-in-prod" && h.APIKey == "bellhop-dev-api-key" &&
+				h.APIURL == "http://127.0.0.1:9090/api" && h.Property == "hotel-1" && h.Seed == 1
+		}, ""},
+		{"hotel knobs", []string{"hotel", "-url", "ws://127.0.0.1:3601/ws", "-rooms", "20", "-staff", "6", "-guests", "30",
+			"-front-desk", "2", "-room-rate", "1", "-request-rate", "2", "-alert-rate", "3", "-checkin-rate", "4", "-low-rate", "0",
+			"-accept-delay", "1ms", "-work-time", "2ms", "-jwt-secret", "s", "-property", "p", "-api-url", "http://127.0.0.1:9691/api",
+			"-api-key", "k", "-api-workers", "3", "-seed", "9", "-duration", "2s"}, func(o *options) bool {
+			h := o.cfg.Hotel
+			return o.cfg.Target.Addr == "127.0.0.1:3601" && h.Rooms == 20 && h.Staff == 6 && h.Guests == 30 && h.FrontDesk == 2 &&
+				*h.Mix == bench.HotelMix{RoomUpdates: 1, Requests: 2, Alerts: 3, CheckIns: 4} &&
+				h.AcceptDelay == time.Millisecond && h.WorkTime == 2*time.Millisecond && h.JWTSecret == "s" && h.Property == "p" &&
+				h.APIURL == "http://127.0.0.1:9691/api" && h.APIKey == "k" && h.APIWorkers == 3 && h.Seed == 9 &&
+				o.cfg.Duration == 2*time.Second
+		}, ""},
+		{"echo keeps its URL", []string{"echo"}, func(o *options) bool { return o.cfg.Target.Path == "/echo" }, ""},
+		{"hotel remote", []string{"hotel", "-url", "ws://10.0.0.1:3001/ws"}, nil, "not on loopback"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			o, err := loadConfig(c.args, io.Discard)
+			if c.err != "" {
+				if err == nil || !strings.Contains(err.Error(), c.err) {
+					t.Fatalf("err = %v, want one containing %q", err, c.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !c.check(o) {
+				t.Fatalf("options %+v hotel %+v", o.cfg, o.cfg.Hotel)
+			}
+		})
+	}
+	var out bytes.Buffer
+	_, _ = loadConfig([]string{"-h"}, &out)
+	for _, want := range []string{"  hotel ", "-low-rate", "-api-url", "-jwt-secret"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("usage lacks %q", want)
+		}
+	}
+}
+
+// TestRunHotel builds the server and runs the hotel scenario through the
+// command line against it, the server started by the harness with its
+// token secret, API key and admin port.
+func TestRunHotel(t *testing.T) {
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "bellhop")
+	if out, err := exec.Command("go", "build", "-o", bin, "github.com/bellhop/bellhop/cmd/bellhop").CombinedOutput(); err != nil {
+		t.Skipf("cmd/bellhop does not build: %v\n%s", err, out)
+	}
+	var addrs [2]string
+	for i := range addrs {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addrs[i] = ln.Addr().String()
+		_ = ln.Close()
+	}
+	_, port, _ := net.SplitHostPort(addrs[0])
+	_, admin, _ := net.SplitHostPort(addrs[1])
+	server := bin + " -host 127.0.0.1 -port " + port + " -metrics-host 127.0.0.1 -metrics-port " + admin +
+		" -jwt-secret bellhop-test-secret-of-32-bytes-or-more -api-key test-key -loops 1 -log-level warn"
+	args := []string{"hotel", "-url", "ws://" + addrs[0] + "/ws", "-api-url", "http://" + addrs[1] + "/api",
+		"-jwt-secret", "bellhop-test-secret-of-32-bytes-or-more", "-api-key", "test-key",
+		"-rooms", "20", "-staff", "6", "-guests", "20", "-front-desk", "1", "-duration", "1s",
+		"-room-rate", "10", "-request-rate", "5", "-alert-rate", "5", "-checkin-rate", "4", "-low-rate", "20",
+		"-accept-delay", "5ms", "-work-time", "5ms", "-server-cmd", server, "-server-log", filepath.Join(dir, "server.log"), "-quiet"}
+	var stdout, stderr bytes.Buffer
+	if code := run(args, &stdout, &stderr); code != exitOK {
+		t.Fatalf("exit %d\nstdout %s\nstderr %s", code, stdout.String(), stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "errors: none") {
+		t.Errorf("summary: %s", stderr.String())
+	}
+	var res bench.Result
+	if err := json.Unmarshal(stdout.Bytes(), &res); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"deliveries_room_update", "deliveries_checkin", "deliveries_service_request",
+		"deliveries_request_update", "deliveries_low_alert", "server_cpu_us_per_delivery"} {
+		if v, ok := res.Metrics.Get(name); !ok || v <= 0 {
+			t.Errorf("%s = %v (present %v)", name, v, ok)
+		}
+	}
+	if v, ok := res.Metrics.Get("lost"); !ok || v != 0 {
+		t.Errorf("lost = %v (present %v)", v, ok)
 	}
 }
