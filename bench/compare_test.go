@@ -249,3 +249,14 @@ func TestCompareRoundsTakeMedians(t *testing.T) {
 		t.Errorf("rounds not said:\n%s", md.String())
 	}
 }
+
+func TestHigherIsBetter(t *testing.T) {
+	for name, want := range map[string]bool{
+		"server_handshakes_per_sec": true, "deliveries_per_sec": true, "conns_held": true,
+		"server_cpu_us_per_handshake": false, "rss_per_conn_bytes": false, "lost": false, "connect_seconds": false,
+	} {
+		if got := higherIsBetter(name); got != want {
+			t.Errorf("higherIsBetter(%q) = %v", name, got)
+		}
+	}
+}

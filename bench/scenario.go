@@ -217,7 +217,7 @@ func (p *connectPhase) addMetrics(res *Result, cl *Client) {
 	m.addLatency("connect", cl.ConnectLatency())
 	if p.measure {
 		m.Add("server_cpu_us_per_handshake", perOp(p.server, n), UnitMicros)
-		m.Add("handshakes_per_core_sec", rate(n, p.server), UnitPerSec)
+		m.Add("server_handshakes_per_sec", rate(n, p.server), UnitPerSec) // per second of server CPU: per core
 	}
 	if p.measure && pinned(res) {
 		m.Add("server_core_us_per_handshake", perOp(p.cores, n), UnitMicros)

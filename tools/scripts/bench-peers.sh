@@ -15,7 +15,7 @@
 #   SERVERS ["bellhop gws gorilla nbio node-ws"]
 #   CASES ["connect hold echo-128 broadcast-saturated broadcast-2hz connect-wss hold-wss hotel"]
 #   HOLD_CONNS [19000]  CONNECT_CONNS [10000]  ECHO_CONNS [1000]  ECHO_SECONDS [10s]
-#   BCAST_CONNS [10000]  BCAST_MESSAGES [50]  BCAST_2HZ_MESSAGES [20]  WSS_CONNS [5000]
+#   BCAST_CONNS [10000]  BCAST_MESSAGES [20]  BCAST_2HZ_MESSAGES [20]  WSS_CONNS [5000]
 #   HOTEL_SECONDS [10s]  OUT [results/peers-<date>]
 # The wss cases and the hotel case run against bellhop only: the peers speak
 # plain ws, and only bellhop has the hotel protocol.
@@ -34,7 +34,7 @@ CONNECT_CONNS=${CONNECT_CONNS:-10000}
 ECHO_CONNS=${ECHO_CONNS:-1000}
 ECHO_SECONDS=${ECHO_SECONDS:-10s}
 BCAST_CONNS=${BCAST_CONNS:-10000}
-BCAST_MESSAGES=${BCAST_MESSAGES:-50}
+BCAST_MESSAGES=${BCAST_MESSAGES:-20}
 BCAST_2HZ_MESSAGES=${BCAST_2HZ_MESSAGES:-20}
 WSS_CONNS=${WSS_CONNS:-5000}
 HOTEL_SECONDS=${HOTEL_SECONDS:-10s}
