@@ -41,7 +41,7 @@ func (s *Server) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 		c.full = true
 	}
 	if tlsCfg := s.tlsConfig(); tlsCfg != nil {
-		c.tc = tls.NewConn(gc, tlsCfg, false, true)
+		c.tc = tls.NewConn(&tlsWire{Conn: gc, c: c}, tlsCfg, false, true)
 	}
 	gc.SetContext(c)
 	l.register(c)

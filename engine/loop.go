@@ -38,6 +38,8 @@ type loop struct {
 	msgBuf  []byte       // scratch: inflated messages and reassembly copies
 	readBuf []byte       // scratch: TLS plaintext
 	tlsOut  []byte       // scratch: frames joined for one TLS write
+	flight  []byte       // TLS records gathered for the connection in gathering
+	gather  *Conn        // whose TLS records are being gathered into flight, or nil
 	limits  codec.Limits // frame limits, copied from the config
 	stats   loopStats    // counted locally, added to the metrics once per flush
 

@@ -22,6 +22,7 @@ type serverMetrics struct {
 
 	accepted, handshakes, framesIn, messagesIn  *metrics.Counter
 	framesOut, bytesIn, bytesOut, published     *metrics.Counter
+	writes                                      *metrics.Counter
 	pings, slowConsumers, overloaded, tlsErrors *metrics.Counter
 	backlogs, tlsHandshakes                     *metrics.Counter
 	closeReasons                                [numCloseReasons]*metrics.Counter
@@ -41,6 +42,7 @@ func newServerMetrics() *serverMetrics {
 		framesIn:      s.NewCounter("bellhop_frames_received_total"),
 		messagesIn:    s.NewCounter("bellhop_messages_received_total"),
 		framesOut:     s.NewCounter("bellhop_frames_sent_total"),
+		writes:        s.NewCounter("bellhop_socket_writes_total"),
 		bytesIn:       s.NewCounter("bellhop_bytes_received_total"),
 		bytesOut:      s.NewCounter("bellhop_bytes_sent_total"),
 		published:     s.NewCounter("bellhop_publishes_total"),
@@ -68,10 +70,11 @@ func (m *serverMetrics) gauge(name string, f func() float64) { m.set.NewGauge(na
 type loopStats struct {
 	framesIn, messagesIn, bytesIn int
 	framesOut, bytesOut           int
+	writes                        int // writes handed to sockets: frames out / writes is the batching
 }
 
 func (m *serverMetrics) add(s *loopStats) {
-	if s.framesIn|s.messagesIn|s.bytesIn|s.framesOut|s.bytesOut == 0 {
+	if s.framesIn|s.messagesIn|s.bytesIn|s.framesOut|s.bytesOut|s.writes == 0 {
 		return
 	}
 	m.framesIn.Add(s.framesIn)
@@ -79,6 +82,7 @@ func (m *serverMetrics) add(s *loopStats) {
 	m.bytesIn.Add(s.bytesIn)
 	m.framesOut.Add(s.framesOut)
 	m.bytesOut.Add(s.bytesOut)
+	m.writes.Add(s.writes)
 	*s = loopStats{}
 }
 

@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 
 	"github.com/lesismal/llib/std/crypto/tls"
+	"github.com/panjf2000/gnet/v2"
 )
 
 // TLS runs on the event loops with llib's non-blocking TLS: ciphertext that
@@ -18,21 +19,34 @@ import (
 // readTLS feeds the bytes gnet read to the TLS session and parses the
 // plaintext that comes out. Plaintext that ends inside a frame is kept in
 // c.tlsIn until the rest arrives.
+//
+// The records the session writes meanwhile (its handshake flight, session
+// tickets, the 101 answer, control frames answered inline) leave together
+// in one write at the end.
 func (l *loop) readTLS(c *Conn) {
+	prev := l.startGather(c)
+	ok := l.readRecords(c)
+	l.endGather(c, prev)
+	if !ok {
+		l.tlsFailed(c)
+	}
+}
+
+// readRecords decrypts and parses what arrived; false means the TLS
+// session failed.
+func (l *loop) readRecords(c *Conn) bool {
 	in, _ := c.gc.Next(-1)
 	l.stats.bytesIn += len(in)
 	if _, err := c.tc.Append(in); err != nil {
-		l.tlsFailed(c)
-		return
+		return false
 	}
 	for c.state != stateClosed {
 		n, err := c.tc.Read(l.readBuf)
 		if err != nil {
-			l.tlsFailed(c)
-			return
+			return false
 		}
 		if n == 0 {
-			return
+			return true
 		}
 		if !c.tlsReady {
 			c.tlsReady = true // the first plaintext: the TLS handshake is done
@@ -40,6 +54,66 @@ func (l *loop) readTLS(c *Conn) {
 		}
 		l.plaintext(c, l.readBuf[:n])
 	}
+	return true
+}
+
+// tlsWire is the transport under a connection's TLS session. llib writes
+// each record as soon as it is sealed; while the loop gathers for this
+// connection (startGather), records are collected in the loop's flight
+// buffer instead, so a handshake flight or a message longer than one
+// record costs one system call, not one per record.
+type tlsWire struct {
+	gnet.Conn
+	c *Conn
+}
+
+// Write sends b, or gathers it while the loop gathers for this connection.
+func (w *tlsWire) Write(b []byte) (int, error) {
+	if l := w.c.loop; l.gather == w.c {
+		l.flight = append(l.flight, b...)
+		return len(b), nil
+	}
+	w.c.loop.stats.writes++
+	return w.Conn.Write(b)
+}
+
+// startGather makes the loop gather c's TLS records and returns the
+// connection it gathered for before, whose records are written first. Loop
+// only.
+func (l *loop) startGather(c *Conn) (prev *Conn) {
+	prev = l.gather
+	if prev != nil && prev != c {
+		l.sendFlight(prev)
+	}
+	l.gather = c
+	return prev
+}
+
+// endGather writes c's gathered records and goes back to gathering for
+// prev (nil: not gathering), as startGather found it.
+func (l *loop) endGather(c, prev *Conn) {
+	if prev == c {
+		return // an outer startGather for c sends them
+	}
+	l.sendFlight(c)
+	l.gather = prev
+}
+
+// sendFlight writes the records gathered for c, if any. It runs before c's
+// transport is closed, so nothing gathered is lost.
+func (l *loop) sendFlight(c *Conn) {
+	if l.gather != c || len(l.flight) == 0 {
+		return
+	}
+	if c.state != stateClosed {
+		l.stats.writes++
+		_, _ = c.gc.Write(l.flight) // gnet keeps what the socket does not take
+	}
+	if cap(l.flight) > 1<<20 {
+		l.flight = nil // a large message grew it; do not keep the memory
+		return
+	}
+	l.flight = l.flight[:0]
 }
 
 // plaintext parses decrypted bytes, joined to what was left before.
@@ -81,6 +155,7 @@ func (l *loop) tlsFailed(c *Conn) {
 
 // closeTransport closes the TCP connection after gnet flushed what is queued.
 func (l *loop) closeTransport(c *Conn) {
+	l.sendFlight(c)
 	_ = c.gc.Close()
 }
 
@@ -88,8 +163,9 @@ func (l *loop) closeTransport(c *Conn) {
 // or the raw connection.
 func (l *loop) transport(c *Conn) io.Writer {
 	if c.tc != nil {
-		return c.tc
+		return c.tc // tlsWire counts its writes
 	}
+	l.stats.writes++ // callers write one HTTP response
 	return c.gc
 }
 

@@ -124,6 +124,7 @@ func (l *loop) afterWrite(c *Conn) {
 	}
 	if c.closeAfter && c.state != stateClosed {
 		l.dropBacklog(c)
+		l.sendFlight(c)
 		_ = c.gc.Close()
 	}
 }
@@ -180,6 +181,7 @@ func (l *loop) writev(c *Conn, iov [][]byte) {
 	}
 	l.stats.framesOut += len(iov)
 	l.stats.bytesOut += n
+	l.stats.writes++
 	_, _ = c.gc.Writev(iov)
 }
 
@@ -198,11 +200,16 @@ func (l *loop) writeNow(c *Conn, b []byte) {
 	l.stats.framesOut++
 	l.stats.bytesOut += len(b)
 	if c.tc != nil {
-		if _, err := c.tc.Write(b); err != nil && c.state != stateClosed {
+		prev := l.startGather(c)
+		_, err := c.tc.Write(b)
+		l.endGather(c, prev)
+		if err != nil && c.state != stateClosed {
+			l.sendFlight(c)
 			_ = c.gc.Close()
 		}
 		return
 	}
+	l.stats.writes++
 	_, _ = c.gc.Write(b)
 }
 
@@ -217,6 +224,7 @@ func (l *loop) closeConn(c *Conn, code codec.StatusCode, reason string, why clos
 	case stateHandshake:
 		c.reason = why
 		c.state = stateClosing
+		l.sendFlight(c)
 		_ = c.gc.Close()
 		return
 	case stateClosing:
