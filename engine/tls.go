@@ -51,6 +51,7 @@ func (l *loop) readRecords(c *Conn) bool {
 		if !c.tlsReady {
 			c.tlsReady = true // the first plaintext: the TLS handshake is done
 			l.srv.metrics.tlsHandshakes.Inc()
+			releaseHandshake(c.tc)
 		}
 		l.plaintext(c, l.readBuf[:n])
 	}
