@@ -88,6 +88,11 @@ var keyMetrics = map[string][]string{
 	"hold": {"conns_held", "rss_per_conn_bytes", "server_cpu_us_per_handshake"},
 	"echo": {"round_trips_per_sec", "server_cpu_us_per_round_trip", "server_core_us_per_round_trip",
 		"rtt_p50_us", "rtt_p99_us", "rtt_max_us"},
+	"hotel": {"conns", "deliveries_per_sec", "lost", "unexpected", "error_events", "api_errors", "escalated",
+		"latency_high_p50_us", "latency_high_p99_us", "latency_medium_p50_us", "latency_medium_p99_us",
+		"latency_low_p50_us", "latency_low_p99_us", "latency_room_update_p99_us", "latency_checkin_p99_us",
+		"latency_service_request_p99_us", "latency_request_update_p99_us", "latency_alert_p99_us",
+		"latency_low_alert_p99_us", "server_cpu_us_per_delivery"},
 	"broadcast": {"deliveries_per_sec", "server_cpu_us_per_delivery", "server_core_us_per_delivery",
 		"latency_p50_us", "latency_p90_us", "latency_p99_us", "latency_max_us", "lost", "duplicated"},
 }
