@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"strings"
 	"time"
 
@@ -118,6 +119,7 @@ func broadcastFlags(fs *flag.FlagSet, c *bench.Config) {
 // flagValues holds flags that need parsing after flag.Parse.
 type flagValues struct {
 	url, src, ca, serverCmd, loadCPU, serverName string
+	splitCPUs                                    bool
 	settleMax, settleInterval                    time.Duration
 }
 
@@ -153,6 +155,7 @@ func newFlags(o *options, v *flagValues, usage io.Writer) *flag.FlagSet {
 	fs.StringVar(&v.serverCmd, "server-cmd", "", "server `command` to start, split on spaces (no shell), e.g. \"bin/bellhop -host 127.0.0.1 -port 3001 -echo-path /echo -metrics=false\"")
 	fs.StringVar(&o.serverCPU, "server-cpu", "", "CPU `list` for the server (taskset -c; with -server-pid its threads are re-pinned)")
 	fs.StringVar(&v.loadCPU, "load-cpu", "", "CPU `list` to pin the harness to")
+	fs.BoolVar(&v.splitCPUs, "cpu", false, "pin the server to CPU 0 and the harness to the others (taskset), unless -server-cpu or -load-cpu say otherwise")
 	fs.StringVar(&o.serverLog, "server-log", "", "append the started server's output to this `file`")
 	fs.DurationVar(&o.readyTimeout, "ready-timeout", bench.DefaultReadyTimeout, "wait this long for a started server to listen")
 	fs.StringVar(&o.jsonPath, "json", "", "append the JSON result line to this `file` instead of stdout")
@@ -179,6 +182,11 @@ func (v *flagValues) apply(o *options) error {
 	if o.serverPID != 0 && len(o.serverCmd) > 0 {
 		return errors.New("-server-pid and -server-cmd exclude each other")
 	}
+	if v.splitCPUs {
+		if err := v.splitCores(o, runtime.NumCPU()); err != nil {
+			return err
+		}
+	}
 	if o.serverCPU != "" {
 		if _, err := bench.ParseCPUList(o.serverCPU); err != nil {
 			return fmt.Errorf("-server-cpu: %w", err)
@@ -195,6 +203,24 @@ func (v *flagValues) apply(o *options) error {
 	if o.cfg.Target.Secure {
 		if o.cfg.TLS, err = tlsConfig(v.ca, v.serverName); err != nil {
 			return fmt.Errorf("-ca: %w", err)
+		}
+	}
+	return nil
+}
+
+// splitCores fills in -server-cpu and -load-cpu for -cpu: the server on
+// CPU 0, the harness on CPUs 1 to ncpu-1.
+func (v *flagValues) splitCores(o *options, ncpu int) error {
+	if ncpu < 2 {
+		return errors.New("-cpu needs at least 2 CPUs")
+	}
+	if o.serverCPU == "" {
+		o.serverCPU = "0"
+	}
+	if v.loadCPU == "" {
+		v.loadCPU = "1"
+		if ncpu > 2 {
+			v.loadCPU = fmt.Sprintf("1-%d", ncpu-1)
 		}
 	}
 	return nil

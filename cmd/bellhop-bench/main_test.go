@@ -126,6 +126,40 @@ func TestRunAgainstNothing(t *testing.T) {
 	}
 }
 
+func TestSplitCores(t *testing.T) {
+	tests := []struct {
+		ncpu             int
+		server, load     string
+		wantServer, want string
+		err              bool
+	}{
+		{ncpu: 2, wantServer: "0", want: "1"},
+		{ncpu: 8, wantServer: "0", want: "1-7"},
+		{ncpu: 4, server: "2", load: "3", wantServer: "2", want: "3"},
+		{ncpu: 1, err: true},
+	}
+	for _, tt := range tests {
+		o := &options{serverCPU: tt.server}
+		v := &flagValues{loadCPU: tt.load}
+		err := v.splitCores(o, tt.ncpu)
+		if (err != nil) != tt.err {
+			t.Errorf("ncpu %d: err %v", tt.ncpu, err)
+			continue
+		}
+		if !tt.err && (o.serverCPU != tt.wantServer || v.loadCPU != tt.want) {
+			t.Errorf("ncpu %d: server %q load %q, want %q %q", tt.ncpu, o.serverCPU, v.loadCPU, tt.wantServer, tt.want)
+		}
+	}
+	// Through the flags: -cpu alone needs a server to pin.
+	if _, err := loadConfig([]string{"echo", "-cpu"}, io.Discard); err == nil || !strings.Contains(err.Error(), "needs -server-cmd") {
+		t.Errorf("-cpu without a server: %v", err)
+	}
+	o, err := loadConfig([]string{"echo", "-cpu", "-server-cmd", "x"}, io.Discard)
+	if err != nil || o.serverCPU != "0" || len(o.loadCPUs) == 0 || o.loadCPUs[0] != 1 {
+		t.Errorf("-cpu: %+v, %v", o, err)
+	}
+}
+
 func TestReportCommandErrors(t *testing.T) {
 	dir := t.TempDir()
 	bad := filepath.Join(dir, "bad.jsonl")
