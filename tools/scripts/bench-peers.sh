@@ -6,8 +6,9 @@
 # the ratio bellhop / best peer, the goals met or missed, latency plots).
 #
 # Every server is started fresh for every run by the harness (-server-cmd) and
-# stopped after it, and the servers take turns within each case so a noisy
-# minute hurts all of them alike. With ROUNDS > 1 every case runs ROUNDS times
+# stopped after it, and the servers take turns within each case (in an order
+# rotated every round, with a pause between runs) so a noisy minute hurts all
+# of them alike. With ROUNDS > 1 every case runs ROUNDS times
 # per server and the report shows medians.
 #
 # Environment (defaults in brackets):
@@ -16,7 +17,7 @@
 #   CASES ["connect hold echo-128 broadcast-saturated broadcast-2hz connect-wss hold-wss hotel"]
 #   HOLD_CONNS [19000]  CONNECT_CONNS [10000]  ECHO_CONNS [1000]  ECHO_SECONDS [10s]
 #   BCAST_CONNS [10000]  BCAST_MESSAGES [20]  BCAST_2HZ_MESSAGES [20]  WSS_CONNS [5000]
-#   HOTEL_SECONDS [10s]  OUT [results/peers-<date>]
+#   HOTEL_SECONDS [10s]  OUT [results/peers-<date>]  SETTLE [3] (seconds between runs)
 # The wss cases and the hotel case run against bellhop only: the peers speak
 # plain ws, and only bellhop has the hotel protocol.
 set -euo pipefail
@@ -39,6 +40,7 @@ BCAST_2HZ_MESSAGES=${BCAST_2HZ_MESSAGES:-20}
 WSS_CONNS=${WSS_CONNS:-5000}
 HOTEL_SECONDS=${HOTEL_SECONDS:-10s}
 OUT=${OUT:-results/peers-$(date +%Y%m%d-%H%M%S)}
+SETTLE=${SETTLE:-3}
 
 DEV_JWT_SECRET=bellhop-development-secret-do-not-use-in-prod
 DEV_API_KEY=bellhop-dev-api-key
@@ -91,10 +93,20 @@ case_args() {
 	esac
 }
 
+# rotated prints SERVERS starting at the (round-1)-th, so no server always
+# runs first in a case, right after the previous case's teardown.
+rotated() {
+	local -a list=($SERVERS)
+	local n=${#list[@]} i
+	for ((i = 0; i < n; i++)); do
+		echo "${list[$(((i + $1 - 1) % n))]}"
+	done
+}
+
 failed=0
 for round in $(seq 1 "$ROUNDS"); do
 	for c in $CASES; do
-		for s in $SERVERS; do
+		for s in $(rotated "$round"); do
 			name=$s url_scheme=ws path=/echo
 			case $c in
 			*-wss) [[ $s == bellhop ]] || continue; name=bellhop-wss url_scheme=wss ;;
@@ -111,6 +123,7 @@ for round in $(seq 1 "$ROUNDS"); do
 				env_prefix=(env JWT_SECRET="$DEV_JWT_SECRET" API_KEY="$DEV_API_KEY")
 			fi
 			[[ $url_scheme == wss ]] && extra+=(-ca "$OUT/cert.pem")
+			sleep "$SETTLE" # let the kernel finish tearing down the previous run's sockets
 			echo "== round $round: $c on $s"
 			# shellcheck disable=SC2046 # case_args is split on purpose
 			if ! "${env_prefix[@]}" bin/bellhop-bench $(case_args "$c") \
