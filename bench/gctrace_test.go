@@ -22,6 +22,7 @@ func TestGCTraceParse(t *testing.T) {
 		{"forced, then another", "gc 2 @1.0s 0%: 0.5+3+1.5 ms clock, 1+2/3/4+5 ms cpu, 4->4->2 MB, 5 MB goal, 2 P (forced)\ngc 3 @2.0s 0%: 0.1+1+0.2 ms clock, x\n",
 			2, 2300 * time.Microsecond, 1500 * time.Microsecond},
 		{"other output ignored", "server: listening on :3001\ngcx 1 nope\ngc 4 @1s 1%: bad+1+2 ms clock\ngc 5 @1s 1%: 1+2 ms clock\n", 0, 0, 0},
+		{"negative and NaN pauses refused", "gc 7 @1s 1%: -1+1+1 ms clock\ngc 8 @1s 1%: NaN+1+1 ms clock\ngc 9 @1s 1%: 1e400+1+1 ms clock\n", 0, 0, 0},
 		{"unfinished line waits", "gc 6 @1s 1%: 1+1+1 ms clock", 0, 0, 0},
 	}
 	for _, tt := range tests {
