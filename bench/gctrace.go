@@ -83,7 +83,7 @@ func (g *gcTrace) parse(line []byte) {
 	sweep, err1 := strconv.ParseFloat(string(parts[0]), 64)
 	mark, err2 := strconv.ParseFloat(string(parts[2]), 64)
 	if err1 != nil || err2 != nil || !(sweep >= 0 && mark >= 0) || math.IsInf(sweep+mark, 0) {
-		return // not a pause the runtime would print (negative, NaN or infinite)
+		return // negative, NaN or infinite: not a pause the runtime reports
 	}
 	g.seen = true
 	g.window.Cycles++

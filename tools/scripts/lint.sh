@@ -40,6 +40,11 @@ step gofmt gofmt_check
 step vet "$go" vet ./...
 step staticcheck "$staticcheck" ./...
 step noprint bash "$here/noprint.sh"
+# bench/peers is a module of its own (the peer servers' libraries stay out of
+# bellhop's go.mod): vet and staticcheck it from inside.
+peers="$here/../../bench/peers"
+step "vet bench/peers" bash -c 'cd "$1" && "$2" vet ./...' _ "$peers" "$go"
+step "staticcheck bench/peers" bash -c 'cd "$1" && "$2" ./...' _ "$peers" "$staticcheck"
 
 if [ ${#failed[@]} -ne 0 ]; then
 	echo "lint: failed: ${failed[*]}"
