@@ -41,7 +41,7 @@ BENCH ?= .
 ARGS ?=
 
 .PHONY: help run build test conformance lint cover fuzz bench bench-peers bench-load benchbase benchcmp clean \
-	deps deps-node deps-redis deps-staticcheck deps-benchstat
+	deps deps-node deps-peers-node deps-redis deps-staticcheck deps-benchstat
 
 # help prints each target's `##` text and the variables above.
 help: ## List targets and variables.
@@ -71,8 +71,11 @@ build: ## Compile all packages; put the commands in bin/.
 	$(GO) build -o bin/ ./cmd/... ./tools/gencert
 
 # test is what CI runs; its output ends with go test's summary lines.
+# The peer servers of bench/peers are a module of their own; their tests check
+# that each speaks the echo protocol the benchmarks rely on.
 test: deps ## Run every test with -race and -shuffle (installs test dependencies first).
 	$(GO) test -race -shuffle=on -count=1 -timeout 20m $(TESTFLAGS) ./...
+	cd bench/peers && $(GO) test -race -shuffle=on -count=1 -timeout 10m $(TESTFLAGS) ./...
 
 # conformance runs only the wire tests: RFC 6455/7692 case groups and the
 # independent clients (Node's ws).
@@ -105,7 +108,7 @@ bench: deps ## Run benchmarks COUNT times into results/bench-<date>.txt.
 # ten minutes per round; see tools/scripts/bench-peers.sh for its knobs
 # (ROUNDS, SERVERS, CASES, connection counts), passed as environment
 # variables: make bench-peers ROUNDS=3.
-bench-peers: deps-node ## Every scenario against bellhop, gws, gorilla, nbio and Node ws; report in results/peers-<date>/.
+bench-peers: deps-peers-node ## Every scenario against bellhop, gws, gorilla, nbio and Node ws; report in results/peers-<date>/.
 	@GO=$(GO) bash tools/scripts/bench-peers.sh
 
 # bench-load is bench-peers against bellhop alone: for sizing and tuning a node.
@@ -134,9 +137,17 @@ clean: ## Remove bin/ and coverage/.
 
 # deps is idempotent: each part checks what is there and does nothing when it
 # is already right, so a second run takes well under a second.
-deps: deps-node deps-redis deps-staticcheck ## Install test dependencies: ws (npm), redis-server, staticcheck.
+deps: deps-node deps-peers-node deps-redis deps-staticcheck ## Install test dependencies: ws (npm), redis-server, staticcheck.
 
 deps-node: $(NODE_STAMP)
+
+# The Node peer server's ws, stamped like tools/'s.
+PEERS_NODE_STAMP := bench/peers/node/node_modules/.package-lock.json
+deps-peers-node: $(PEERS_NODE_STAMP)
+
+$(PEERS_NODE_STAMP): bench/peers/node/package.json bench/peers/node/package-lock.json
+	cd bench/peers/node && $(NPM) ci --no-audit --no-fund --loglevel=error
+	@touch $@
 
 $(NODE_STAMP): tools/package.json $(wildcard tools/package-lock.json)
 	cd tools && if [ -f package-lock.json ]; then \
