@@ -105,7 +105,7 @@ bench: deps ## Run benchmarks COUNT times into results/bench-<date>.txt.
 # bench-peers runs every bellhop-bench scenario against bellhop and the peer
 # servers of bench/peers (gws, gorilla, nbio, Node ws), server on core 0 and
 # load on core 1, and writes results/peers-<date>/report.md. It takes about
-# ten minutes per round; see tools/scripts/bench-peers.sh for its knobs
+# eight minutes per round; see tools/scripts/bench-peers.sh for its knobs
 # (ROUNDS, SERVERS, CASES, connection counts), passed as environment
 # variables: make bench-peers ROUNDS=3.
 bench-peers: deps-peers-node ## Every scenario against bellhop, gws, gorilla, nbio and Node ws; report in results/peers-<date>/.
