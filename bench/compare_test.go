@@ -125,7 +125,7 @@ func TestWriteReport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkSVG(t, svg, []string{"latency_high", "latency_low"})
+	checkSVG(t, svg, []string{"high", "low"}) // the shared "latency_" is dropped
 	svg, _ = os.ReadFile(filepath.Join(dir, "broadcast-2hz-latency.svg"))
 	checkSVG(t, svg, []string{"bellhop", "gws"})
 }

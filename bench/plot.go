@@ -56,6 +56,17 @@ func (c *Comparison) latencySeries(cs string) []Series {
 			labels[l], prefixes[prefix] = true, true
 		}
 	}
+	// Names of one server's metrics drop the prefix they all share.
+	common := ""
+	if len(labels) == 1 && len(keys) > 1 {
+		common = keys[0].prefix
+		for _, k := range keys[1:] {
+			for !strings.HasPrefix(k.prefix, common) {
+				common = common[:len(common)-1]
+			}
+		}
+		common = common[:strings.LastIndexByte(common, '_')+1]
+	}
 	var out []Series
 	for _, k := range keys {
 		r := c.Result(cs, k.label)
@@ -64,7 +75,7 @@ func (c *Comparison) latencySeries(cs string) []Series {
 		case len(prefixes) == 1:
 			s.Name = k.label
 		case len(labels) == 1:
-			s.Name = k.prefix
+			s.Name = strings.TrimPrefix(k.prefix, common)
 		}
 		complete := true
 		for i, p := range percentilePoints {
@@ -97,13 +108,20 @@ func WriteLatencySVG(w io.Writer, title string, series []Series) error {
 	if dhi <= dlo {
 		dhi = dlo + 1
 	}
+	// The legend gets the room its longest name needs (about 7 units a
+	// character at this font size).
+	legend := 0
+	for _, s := range series {
+		legend = max(legend, len(s.Name))
+	}
+	width := plotW - plotRight + max(plotRight, 50+7*legend)
 	innerW, innerH := float64(plotW-plotLeft-plotRight), float64(plotH-plotTop-plotBottom)
 	x := func(i int) float64 { return plotLeft + innerW*float64(i)/float64(len(percentilePoints)-1) }
 	y := func(v float64) float64 {
 		return plotTop + innerH*(1-(math.Log10(max(v, 1))-dlo)/(dhi-dlo))
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d">`+"\n", plotW, plotH, plotW, plotH)
+	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d">`+"\n", width, plotH, width, plotH)
 	fmt.Fprintf(&b, `<rect width="100%%" height="100%%" fill="white"/>`+"\n")
 	fmt.Fprintf(&b, `<text x="%d" y="24" %s font-weight="bold">%s</text>`+"\n", plotLeft, plotFont, xmlEscape(title))
 	for d := dlo; d <= dhi; d++ {
@@ -119,17 +137,21 @@ func WriteLatencySVG(w io.Writer, title string, series []Series) error {
 	fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%.1f" height="%.1f" fill="none" stroke="#888"/>`+"\n", plotLeft, plotTop, innerW, innerH)
 	for si, s := range series {
 		color := plotColors[si%len(plotColors)]
+		dash := "" // colours come round again with a dashed line
+		if si >= len(plotColors) {
+			dash = ` stroke-dasharray="6 3"`
+		}
 		var pts []string
 		for i, v := range s.Values {
 			pts = append(pts, fmt.Sprintf("%.1f,%.1f", x(i), y(v)))
 		}
-		fmt.Fprintf(&b, `<polyline points="%s" fill="none" stroke="%s" stroke-width="2"/>`+"\n", strings.Join(pts, " "), color)
+		fmt.Fprintf(&b, `<polyline points="%s" fill="none" stroke="%s" stroke-width="2"%s/>`+"\n", strings.Join(pts, " "), color, dash)
 		for i, v := range s.Values {
 			fmt.Fprintf(&b, `<circle cx="%.1f" cy="%.1f" r="3" fill="%s"><title>%s %s: %s</title></circle>`+"\n",
 				x(i), y(v), color, xmlEscape(s.Name), percentilePoints[i].label, durationLabel(v))
 		}
 		ly := plotTop + 14 + 18*si
-		fmt.Fprintf(&b, `<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="%s" stroke-width="2"/>`+"\n", plotLeft+innerW+12, ly-4, plotLeft+innerW+32, ly-4, color)
+		fmt.Fprintf(&b, `<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="%s" stroke-width="2"%s/>`+"\n", plotLeft+innerW+12, ly-4, plotLeft+innerW+32, ly-4, color, dash)
 		fmt.Fprintf(&b, `<text x="%.1f" y="%d" %s>%s</text>`+"\n", plotLeft+innerW+38, ly, plotFont, xmlEscape(s.Name))
 	}
 	b.WriteString("</svg>\n")
