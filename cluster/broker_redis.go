@@ -1,0 +1,500 @@
+package cluster
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/redis/rueidis"
+)
+
+// Redis broker defaults.
+const (
+	DefaultRedisPrefix  = "bellhop"
+	DefaultRedisTimeout = 5 * time.Second
+	redisCacheSize      = 1 << 20 // client-side cache per connection; rueidis's default is 128 MiB
+)
+
+// RedisConfig configures a RedisBroker. Zero values take the defaults noted.
+type RedisConfig struct {
+	Addrs             []string      // host:port of the server (or of cluster nodes)
+	Password          string        // REDIS_PASSWORD; empty for none
+	TLS               *tls.Config   // REDIS_TLS_ENABLED; nil for plain TCP
+	Prefix            string        // key and channel prefix; empty means DefaultRedisPrefix
+	Retention         time.Duration // history kept by age; 0 means DefaultRetention
+	MaxHistory        int           // history kept per channel; 0 means DefaultMaxHistory
+	IdempotencyWindow time.Duration // how long an idempotency key is remembered; 0 means DefaultIdempotencyWindow
+	Timeout           time.Duration // deadline of each Redis call; 0 means DefaultRedisTimeout
+	Handler           Handler       // receives this node's deliveries (required)
+	// OnGap is told when this node missed publications of a channel (its
+	// pub/sub connection dropped them, say during a reconnect) that the
+	// history no longer holds, so the subscribers must resync; nil ignores
+	// it. It must not block.
+	OnGap func(channel string)
+}
+
+// RedisBroker is the Broker of a cluster of nodes joined through Redis.
+//
+// Each channel has, under one hash tag so they share a cluster slot: a
+// counter of offsets, an epoch (a random name made when the channel's
+// history starts, so a Redis that comes back empty starts a new epoch and
+// old positions read as lost), and a stream trimmed by size and age. A
+// publish is one Lua call that checks the idempotency key, takes the next
+// offset, appends to the stream and publishes the message with its
+// position, so every node sees one order. A node subscribes to the pub/sub
+// channels it has local subscribers for, reference counted.
+type RedisBroker struct {
+	cfg     RedisConfig
+	client  rueidis.Client
+	publish *rueidis.Lua
+	history *rueidis.Lua
+
+	mu     sync.Mutex           // guards subs and closed
+	subs   map[string]*redisSub // by channel
+	closed bool
+	wg     sync.WaitGroup // one goroutine per subscribed channel
+}
+
+// redisSub is the node's subscription to one channel. Its receive
+// goroutine delivers; mu orders deliveries against Recover.
+type redisSub struct {
+	refs   int // guarded by RedisBroker.mu
+	cancel context.CancelFunc
+
+	mu        sync.Mutex
+	holds     int           // Recover calls and a gap repair in progress: deliveries wait
+	held      []Publication // deliveries waiting for holds to reach 0
+	last      Position      // the last position delivered, to drop repeats and see gaps
+	repairing bool          // a gap repair goroutine runs
+}
+
+// NewRedisBroker connects to Redis and returns a broker.
+func NewRedisBroker(cfg RedisConfig) (*RedisBroker, error) {
+	if cfg.Handler == nil {
+		return nil, errors.New("cluster: RedisConfig.Handler is required")
+	}
+	if len(cfg.Addrs) == 0 {
+		return nil, errors.New("cluster: RedisConfig.Addrs is empty")
+	}
+	cfg.Prefix = cmpDefault(cfg.Prefix, DefaultRedisPrefix)
+	cfg.Retention = cmpDefault(cfg.Retention, DefaultRetention)
+	cfg.MaxHistory = cmpDefault(cfg.MaxHistory, DefaultMaxHistory)
+	cfg.IdempotencyWindow = cmpDefault(cfg.IdempotencyWindow, DefaultIdempotencyWindow)
+	cfg.Timeout = cmpDefault(cfg.Timeout, DefaultRedisTimeout)
+	client, err := rueidis.NewClient(rueidis.ClientOption{
+		InitAddress:       cfg.Addrs,
+		Password:          cfg.Password,
+		TLSConfig:         cfg.TLS,
+		CacheSizeEachConn: redisCacheSize,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("cluster: cannot connect to Redis %v: %w", cfg.Addrs, err)
+	}
+	return &RedisBroker{
+		cfg:     cfg,
+		client:  client,
+		publish: rueidis.NewLuaScript(publishScript),
+		history: rueidis.NewLuaScriptReadOnly(historyScript),
+		subs:    make(map[string]*redisSub),
+	}, nil
+}
+
+func cmpDefault[T comparable](v, def T) T {
+	var zero T
+	if v == zero {
+		return def
+	}
+	return v
+}
+
+// keys returns the channel's Redis keys: offset counter, epoch, stream,
+// and the pub/sub channel; the hash tag keeps them in one cluster slot.
+func (b *RedisBroker) keys(ch string) (seq, epoch, stream, pubsub string) {
+	base := b.cfg.Prefix + ":{" + ch + "}:"
+	return base + "seq", base + "epoch", base + "stream", base + "pub"
+}
+
+// publishScript appends a publication and publishes it, atomically.
+// KEYS: seq, epoch, stream, idempotency key (or the seq key again when
+// none). ARGV: data, max history, retention ms, pub/sub channel,
+// idempotency window ms, a fresh epoch, whether a key was given ("1").
+// It returns "<epoch> <offset> <ms>", and 1 when a new publication was
+// made or 0 when the idempotency key named an earlier one.
+const publishScript = `
+if ARGV[7] == "1" then
+  local prev = redis.call("GET", KEYS[4])
+  if prev then return {0, prev} end
+end
+local epoch = redis.call("GET", KEYS[2])
+if not epoch then
+  epoch = ARGV[6]
+  redis.call("SET", KEYS[2], epoch)
+end
+local off = redis.call("INCR", KEYS[1])
+local t = redis.call("TIME")
+local ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call("XADD", KEYS[3], "MAXLEN", ARGV[2], "*", "o", off, "d", ARGV[1])
+redis.call("XTRIM", KEYS[3], "MINID", tostring(ms - tonumber(ARGV[3])))
+local pos = epoch .. " " .. off .. " " .. ms
+redis.call("PUBLISH", ARGV[4], pos .. " " .. ARGV[1])
+if ARGV[7] == "1" then
+  redis.call("SET", KEYS[4], pos, "PX", ARGV[5])
+end
+return {1, pos}
+`
+
+// historyScript reads a channel's epoch, top offset and its newest
+// entries. KEYS: seq, epoch, stream. ARGV: how many entries (0: none).
+const historyScript = `
+local top = redis.call("GET", KEYS[1]) or "0"
+local epoch = redis.call("GET", KEYS[2]) or ""
+local n = tonumber(ARGV[1])
+local entries = {}
+if n > 0 then entries = redis.call("XREVRANGE", KEYS[3], "+", "-", "COUNT", n) end
+return {epoch, top, entries}
+`
+
+func (b *RedisBroker) check(ch string) error {
+	b.mu.Lock()
+	closed := b.closed
+	b.mu.Unlock()
+	if closed {
+		return ErrClosed
+	}
+	return validChannel(ch)
+}
+
+// Publish implements Broker.
+func (b *RedisBroker) Publish(ctx context.Context, ch string, data []byte, opts PublishOptions) (Publication, error) {
+	if err := b.check(ch); err != nil {
+		return Publication{}, err
+	}
+	seq, epoch, stream, pubsub := b.keys(ch)
+	idem, hasKey := seq, "0"
+	if opts.IdempotencyKey != "" {
+		idem, hasKey = b.cfg.Prefix+":{"+ch+"}:idem:"+opts.IdempotencyKey, "1"
+	}
+	ctx, cancel := context.WithTimeout(ctx, b.cfg.Timeout)
+	defer cancel()
+	res, err := b.publish.Exec(ctx, b.client, []string{seq, epoch, stream, idem}, []string{
+		string(data), strconv.Itoa(b.cfg.MaxHistory), strconv.FormatInt(b.cfg.Retention.Milliseconds(), 10), pubsub,
+		strconv.FormatInt(b.cfg.IdempotencyWindow.Milliseconds(), 10), newEpoch(), hasKey,
+	}).ToArray()
+	if err != nil {
+		return Publication{}, fmt.Errorf("cluster: publish to %s: %w", ch, err)
+	}
+	if len(res) != 2 {
+		return Publication{}, fmt.Errorf("cluster: publish to %s: unexpected answer", ch)
+	}
+	pos, err := res[1].ToString()
+	if err != nil {
+		return Publication{}, fmt.Errorf("cluster: publish to %s: %w", ch, err)
+	}
+	p, _, err := parsePublished(pos + " ")
+	if err != nil {
+		return Publication{}, fmt.Errorf("cluster: publish to %s: %w", ch, err)
+	}
+	p.Channel, p.Data = ch, data
+	return p, nil
+}
+
+// parsePublished reads "<epoch> <offset> <ms> <data>" as published.
+func parsePublished(msg string) (Publication, string, error) {
+	parts := strings.SplitN(msg, " ", 4)
+	if len(parts) != 4 {
+		return Publication{}, "", fmt.Errorf("malformed publication %.40q", msg)
+	}
+	off, err1 := strconv.ParseUint(parts[1], 10, 64)
+	ms, err2 := strconv.ParseInt(parts[2], 10, 64)
+	if err1 != nil || err2 != nil || off == 0 || parts[0] == "" {
+		return Publication{}, "", fmt.Errorf("malformed publication %.40q", msg)
+	}
+	return Publication{Position: Position{Epoch: parts[0], Offset: off}, Time: time.UnixMilli(ms)}, parts[3], nil
+}
+
+// Subscribe implements Broker: the first reference starts a receive
+// goroutine and returns once Redis confirmed the subscription.
+func (b *RedisBroker) Subscribe(ctx context.Context, ch string) error {
+	if err := b.check(ch); err != nil {
+		return err
+	}
+	b.mu.Lock()
+	if b.closed {
+		b.mu.Unlock()
+		return ErrClosed
+	}
+	if s := b.subs[ch]; s != nil {
+		s.refs++
+		b.mu.Unlock()
+		return nil
+	}
+	rctx, cancel := context.WithCancel(context.Background())
+	s := &redisSub{refs: 1, cancel: cancel}
+	b.subs[ch] = s
+	b.mu.Unlock()
+
+	confirmed := make(chan struct{})
+	var once sync.Once
+	hooked := rueidis.WithOnSubscriptionHook(rctx, func(sub rueidis.PubSubSubscription) {
+		if sub.Kind == "subscribe" {
+			once.Do(func() { close(confirmed) })
+		}
+	})
+	_, _, _, pubsub := b.keys(ch)
+	b.wg.Add(1)
+	go func() {
+		defer b.wg.Done()
+		// Receive resubscribes by itself after reconnects; it returns when
+		// rctx is cancelled (the last Unsubscribe, or Close).
+		_ = b.client.Receive(hooked, b.client.B().Subscribe().Channel(pubsub).Build(), func(m rueidis.PubSubMessage) {
+			b.receive(ch, s, m.Message)
+		})
+	}()
+	t := time.NewTimer(b.cfg.Timeout)
+	defer t.Stop()
+	select {
+	case <-confirmed:
+		return nil
+	case <-ctx.Done():
+		_ = b.Unsubscribe(context.Background(), ch)
+		return ctx.Err()
+	case <-t.C:
+		_ = b.Unsubscribe(context.Background(), ch)
+		return fmt.Errorf("cluster: subscribe to %s: not confirmed within %v", ch, b.cfg.Timeout)
+	}
+}
+
+// receive handles one pub/sub message of ch on rueidis's reading
+// goroutine: it must not block.
+func (b *RedisBroker) receive(ch string, s *redisSub, msg string) {
+	p, data, err := parsePublished(msg)
+	if err != nil {
+		return
+	}
+	p.Channel, p.Data = ch, []byte(data)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.holds > 0 {
+		s.held = append(s.held, p) // ordered, deduplicated and checked for gaps on release
+		return
+	}
+	b.deliver(ch, s, p)
+}
+
+// deliver hands p to the Handler unless it repeats one already delivered.
+// When p shows that earlier publications were missed, it starts a repair
+// from the history instead, and p waits behind it. s.mu is held.
+func (b *RedisBroker) deliver(ch string, s *redisSub, p Publication) {
+	if p.Epoch == s.last.Epoch && p.Offset <= s.last.Offset {
+		return // a repeat
+	}
+	if s.last.Epoch == p.Epoch && p.Offset > s.last.Offset+1 {
+		s.holds++
+		s.repairing = true
+		s.held = append(s.held, p)
+		b.wg.Add(1)
+		go b.repair(ch, s, s.last)
+		return
+	}
+	s.last = p.Position
+	b.cfg.Handler(p)
+}
+
+// repair reads the publications after from that pub/sub did not bring,
+// delivers them, then what waited behind them. When the history no longer
+// holds them, OnGap is told. It runs in its own goroutine, one per channel
+// at a time, bounded by the broker's timeout.
+func (b *RedisBroker) repair(ch string, s *redisSub, from Position) {
+	defer b.wg.Done()
+	res, err := b.read(context.Background(), ch, from, 0)
+	s.mu.Lock()
+	if err == nil && res.Recovered {
+		for _, p := range res.Publications {
+			if p.Offset <= s.last.Offset {
+				continue
+			}
+			s.last = p.Position
+			b.cfg.Handler(p)
+		}
+	} else if b.cfg.OnGap != nil {
+		b.cfg.OnGap(ch)
+	}
+	if !(err == nil && res.Recovered) && len(s.held) > 0 {
+		s.last = Position{} // accept what comes next: the subscribers resync
+	}
+	s.repairing = false
+	s.mu.Unlock()
+	b.release(s)
+}
+
+// Unsubscribe implements Broker.
+func (b *RedisBroker) Unsubscribe(_ context.Context, ch string) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return ErrClosed
+	}
+	s := b.subs[ch]
+	if s == nil {
+		return nil
+	}
+	if s.refs--; s.refs == 0 {
+		delete(b.subs, ch)
+		s.cancel()
+	}
+	return nil
+}
+
+// Recover implements Broker: deliveries of ch to this node wait while the
+// history is read and fn runs.
+func (b *RedisBroker) Recover(ctx context.Context, ch string, since Position, limit int, fn func(HistoryResult)) error {
+	if err := b.check(ch); err != nil {
+		return err
+	}
+	b.mu.Lock()
+	s := b.subs[ch]
+	b.mu.Unlock()
+	if s != nil {
+		s.mu.Lock()
+		s.holds++
+		s.mu.Unlock()
+		defer b.release(s)
+	}
+	res, err := b.read(ctx, ch, since, limit)
+	if err != nil {
+		return err
+	}
+	fn(res)
+	return nil
+}
+
+// release ends one hold and, after the last, delivers what waited (which
+// may start a gap repair, and hold again).
+func (b *RedisBroker) release(s *redisSub) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.holds--; s.holds > 0 {
+		return
+	}
+	held := s.held
+	s.held = nil
+	for i, p := range held {
+		if s.holds > 0 { // a repair started: the rest waits behind it
+			s.held = append(s.held, held[i:]...)
+			return
+		}
+		b.deliver(held[i].Channel, s, p)
+	}
+}
+
+// read fetches the history of ch after since.
+func (b *RedisBroker) read(ctx context.Context, ch string, since Position, limit int) (HistoryResult, error) {
+	seq, epoch, stream, _ := b.keys(ch)
+	ctx, cancel := context.WithTimeout(ctx, b.cfg.Timeout)
+	defer cancel()
+	// One read for the top, a second for the entries once their number is
+	// known; the script reads both when since is set, at most MaxHistory+1.
+	want := 0
+	if !since.IsZero() {
+		want = b.cfg.MaxHistory + 1
+		if limit > 0 && limit < want {
+			want = limit + 1
+		}
+	}
+	arr, err := b.history.Exec(ctx, b.client, []string{seq, epoch, stream}, []string{strconv.Itoa(want)}).ToArray()
+	if err != nil || len(arr) != 3 {
+		return HistoryResult{}, fmt.Errorf("cluster: history of %s: %v", ch, err)
+	}
+	ep, _ := arr[0].ToString()
+	topStr, _ := arr[1].ToString()
+	top, err := strconv.ParseUint(topStr, 10, 64)
+	if err != nil {
+		return HistoryResult{}, fmt.Errorf("cluster: history of %s: bad top %q", ch, topStr)
+	}
+	res := HistoryResult{Top: Position{Epoch: ep, Offset: top}, Recovered: true}
+	if since.IsZero() {
+		return res, nil
+	}
+	if since.Epoch != ep || since.Offset > top || (limit > 0 && top-since.Offset > uint64(limit)) {
+		res.Recovered = false
+		return res, nil
+	}
+	need := top - since.Offset
+	if need == 0 {
+		return res, nil
+	}
+	entries, err := arr[2].ToArray()
+	if err != nil {
+		return HistoryResult{}, fmt.Errorf("cluster: history of %s: %w", ch, err)
+	}
+	pubs := make([]Publication, 0, need)
+	for i := len(entries) - 1; i >= 0; i-- { // newest first in the answer
+		p, err := streamEntry(ch, ep, entries[i])
+		if err != nil {
+			return HistoryResult{}, fmt.Errorf("cluster: history of %s: %w", ch, err)
+		}
+		if p.Offset > since.Offset {
+			pubs = append(pubs, p)
+		}
+	}
+	if uint64(len(pubs)) != need || pubs[0].Offset != since.Offset+1 {
+		res.Recovered = false // trimmed by size or age: never a partial replay
+		return res, nil
+	}
+	res.Publications = pubs
+	return res, nil
+}
+
+// streamEntry decodes one XREVRANGE entry: [id, [field, value, ...]].
+func streamEntry(ch, epoch string, m rueidis.RedisMessage) (Publication, error) {
+	parts, err := m.ToArray()
+	if err != nil || len(parts) != 2 {
+		return Publication{}, errors.New("malformed stream entry")
+	}
+	id, _ := parts[0].ToString()
+	fv, err := parts[1].AsStrSlice()
+	if err != nil {
+		return Publication{}, err
+	}
+	p := Publication{Channel: ch, Position: Position{Epoch: epoch}}
+	for i := 0; i+1 < len(fv); i += 2 {
+		switch fv[i] {
+		case "o":
+			p.Offset, _ = strconv.ParseUint(fv[i+1], 10, 64)
+		case "d":
+			p.Data = []byte(fv[i+1])
+		}
+	}
+	if ms, _, ok := strings.Cut(id, "-"); ok {
+		if v, err := strconv.ParseInt(ms, 10, 64); err == nil {
+			p.Time = time.UnixMilli(v)
+		}
+	}
+	if p.Offset == 0 {
+		return Publication{}, errors.New("stream entry without an offset")
+	}
+	return p, nil
+}
+
+// Close implements Broker: it ends every subscription and the client.
+func (b *RedisBroker) Close() error {
+	b.mu.Lock()
+	if b.closed {
+		b.mu.Unlock()
+		return ErrClosed
+	}
+	b.closed = true
+	for ch, s := range b.subs {
+		s.cancel()
+		delete(b.subs, ch)
+	}
+	b.mu.Unlock()
+	b.client.Close()
+	b.wg.Wait()
+	return nil
+}

@@ -1,0 +1,238 @@
+package cluster_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bellhop/bellhop/cluster"
+	"github.com/bellhop/bellhop/cluster/clustertest"
+	"github.com/bellhop/bellhop/cluster/redistest"
+)
+
+// newRedisBroker returns a broker on srv with the suite's history size.
+func newRedisBroker(t *testing.T, addr string, h cluster.Handler) *cluster.RedisBroker {
+	t.Helper()
+	b, err := cluster.NewRedisBroker(cluster.RedisConfig{
+		Addrs: []string{addr}, Handler: h, MaxHistory: clustertest.MaxHistory, Timeout: 3 * time.Second,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestSuiteOnRedisBroker(t *testing.T) {
+	srv := redistest.Start(t)
+	clustertest.RunBrokerSuite(t, func(t *testing.T, h cluster.Handler) cluster.Broker {
+		return newRedisBroker(t, srv.Addr, h)
+	})
+}
+
+// TestRedisBrokerAcrossNodes checks that a publication on one node reaches
+// the subscribers of two others once, in order.
+func TestRedisBrokerAcrossNodes(t *testing.T) {
+	srv := redistest.Start(t)
+	type got struct{ pubs chan cluster.Publication }
+	nodes := make([]got, 3)
+	brokers := make([]*cluster.RedisBroker, 3)
+	for i := range nodes {
+		nodes[i].pubs = make(chan cluster.Publication, 100)
+		ch := nodes[i].pubs
+		brokers[i] = newRedisBroker(t, srv.Addr, func(p cluster.Publication) { ch <- p })
+		t.Cleanup(func() { _ = brokers[i].Close() })
+	}
+	ctx := context.Background()
+	for _, b := range brokers[1:] {
+		if err := b.Subscribe(ctx, "h1:rooms"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 10 {
+		if _, err := brokers[0].Publish(ctx, "h1:rooms", []byte{byte('a' + i)}, cluster.PublishOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for n, node := range nodes[1:] {
+		for i := range 10 {
+			select {
+			case p := <-node.pubs:
+				if p.Offset != uint64(i+1) || string(p.Data) != string(rune('a'+i)) {
+					t.Fatalf("node %d delivery %d: %v %q", n+1, i, p.Position, p.Data)
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatalf("node %d: delivery %d missing", n+1, i)
+			}
+		}
+	}
+	select {
+	case p := <-nodes[0].pubs:
+		t.Fatalf("the publishing node, not subscribed, got %v", p.Position)
+	case <-time.After(100 * time.Millisecond):
+	}
+}
+
+// TestRedisBrokerEpochAfterDataLoss restarts Redis empty: positions of the
+// old history must read as not recovered, never as a silent gap.
+func TestRedisBrokerEpochAfterDataLoss(t *testing.T) {
+	srv := redistest.Start(t)
+	b := newRedisBroker(t, srv.Addr, func(cluster.Publication) {})
+	t.Cleanup(func() { _ = b.Close() })
+	ctx := context.Background()
+	var last cluster.Publication
+	for range 5 {
+		p, err := b.Publish(ctx, "h1:rooms", []byte("x"), cluster.PublishOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		last = p
+	}
+	srv.Kill()
+	srv.Restart()
+	var p cluster.Publication
+	var err error
+	deadline := time.Now().Add(10 * time.Second)
+	for { // the client reconnects on the next command
+		if p, err = b.Publish(ctx, "h1:rooms", []byte("y"), cluster.PublishOptions{}); err == nil || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Epoch == last.Epoch {
+		t.Fatalf("same epoch %s after Redis lost its data", p.Epoch)
+	}
+	var res cluster.HistoryResult
+	if err := b.Recover(ctx, "h1:rooms", last.Position, 0, func(r cluster.HistoryResult) { res = r }); err != nil {
+		t.Fatal(err)
+	}
+	if res.Recovered || len(res.Publications) != 0 || res.Top != p.Position {
+		t.Fatalf("recover from the lost epoch: %+v", res)
+	}
+}
+
+// TestRedisBrokerRepairsGaps makes the pub/sub connection miss
+// publications (they are written to the history without being published,
+// as happens when a node's pub/sub connection drops): the node must
+// deliver them from the history, in order, before the next one; and when
+// the history no longer has them, tell OnGap and go on.
+func TestRedisBrokerRepairsGaps(t *testing.T) {
+	srv := redistest.Start(t)
+	pubs := make(chan cluster.Publication, 100)
+	gaps := make(chan string, 10)
+	b, err := cluster.NewRedisBroker(cluster.RedisConfig{
+		Addrs: []string{srv.Addr}, Handler: func(p cluster.Publication) { pubs <- p },
+		OnGap: func(ch string) { gaps <- ch }, Timeout: 3 * time.Second,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = b.Close() })
+	ctx := context.Background()
+	const ch = "h1:rooms"
+	if err := b.Subscribe(ctx, ch); err != nil {
+		t.Fatal(err)
+	}
+	publish := func(data string) cluster.Publication {
+		t.Helper()
+		p, err := b.Publish(ctx, ch, []byte(data), cluster.PublishOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	expect := func(offset uint64, data string) {
+		t.Helper()
+		select {
+		case p := <-pubs:
+			if p.Offset != offset || string(p.Data) != data {
+				t.Fatalf("got %d %q, want %d %q", p.Offset, p.Data, offset, data)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("offset %d not delivered", offset)
+		}
+	}
+	publish("one")
+	expect(1, "one")
+	// Offsets 2 and 3 reach the history but not pub/sub.
+	for _, d := range []string{"two", "three"} {
+		off, err := srv.Do("incr", "bellhop:{"+ch+"}:seq")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := srv.Do("xadd", "bellhop:{"+ch+"}:stream", "*", "o", off, "d", d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	publish("four")
+	expect(2, "two")
+	expect(3, "three")
+	expect(4, "four")
+	// Offset 5 is lost entirely: only the counter moved.
+	if _, err := srv.Do("incr", "bellhop:{"+ch+"}:seq"); err != nil {
+		t.Fatal(err)
+	}
+	publish("six")
+	select {
+	case got := <-gaps:
+		if got != ch {
+			t.Fatalf("OnGap(%q)", got)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("OnGap not called for a gap the history cannot fill")
+	}
+	expect(6, "six")
+	publish("seven")
+	expect(7, "seven")
+}
+
+func TestNewRedisBrokerRefuses(t *testing.T) {
+	h := func(cluster.Publication) {}
+	tests := []struct {
+		name string
+		cfg  cluster.RedisConfig
+		want string
+	}{
+		{"no handler", cluster.RedisConfig{Addrs: []string{"127.0.0.1:1"}}, "Handler is required"},
+		{"no address", cluster.RedisConfig{Handler: h}, "Addrs is empty"},
+		{"nothing listening", cluster.RedisConfig{Addrs: []string{"127.0.0.1:1"}, Handler: h}, "cannot connect"},
+	}
+	for _, tt := range tests {
+		if _, err := cluster.NewRedisBroker(tt.cfg); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: %v, want %q", tt.name, err, tt.want)
+		}
+	}
+}
+
+// TestRedisBrokerIgnoresForeignMessages publishes malformed messages on
+// the broker's pub/sub channel: they are dropped, and later publications
+// still arrive.
+func TestRedisBrokerIgnoresForeignMessages(t *testing.T) {
+	srv := redistest.Start(t)
+	pubs := make(chan cluster.Publication, 10)
+	b := newRedisBroker(t, srv.Addr, func(p cluster.Publication) { pubs <- p })
+	t.Cleanup(func() { _ = b.Close() })
+	ctx := context.Background()
+	if err := b.Subscribe(ctx, "h1:x"); err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []string{"", "a b", "e 0 1 d", "e x 1 d", " 1 1 d", "e 1 x d"} {
+		if _, err := srv.Do("publish", "bellhop:{h1:x}:pub", bad); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := b.Publish(ctx, "h1:x", []byte("ok"), cluster.PublishOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case p := <-pubs:
+		if string(p.Data) != "ok" || p.Offset != 1 {
+			t.Fatalf("got %v %q", p.Position, p.Data)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no delivery")
+	}
+}
