@@ -31,3 +31,17 @@ func TestOverloadedLoopResyncsSubscribers(t *testing.T) {
 	}
 	c.expectClose(engine.CloseSlowConsumer)
 }
+
+// TestResyncClosesSubscribers checks that Resync closes the subscribers of
+// a topic with 4008, on every loop, and leaves other topics alone.
+func TestResyncClosesSubscribers(t *testing.T) {
+	g := &connGrabber{conns: make(chan *engine.Conn, 2)}
+	srv := startServer(t, engine.Config{Loops: 2, Routes: map[string]engine.Handler{"/echo": g}})
+	a, b := connect(t, srv, false), connect(t, srv, false)
+	<-g.conns
+	<-g.conns
+	srv.Resync("no-such-topic")
+	srv.Resync("t")
+	a.expectClose(engine.CloseSlowConsumer)
+	b.expectClose(engine.CloseSlowConsumer)
+}

@@ -203,6 +203,24 @@ func (s *Server) Publish(topic string, m *Message, exclude *Conn) error {
 	return err
 }
 
+// Resync closes every subscriber of topic with CloseSlowConsumer, as a full
+// loop queue does: for when the node learns that messages of topic were
+// lost before they reached it (a broker gap the history could not fill),
+// so the clients reconnect and recover, or get a fresh snapshot, instead of
+// going on with a silent gap. Safe from any goroutine.
+func (s *Server) Resync(topic string) {
+	mask := s.routes.lookup(topic)
+	loops := s.loopList()
+	for ; mask != 0; mask &= mask - 1 {
+		i := bits.TrailingZeros64(mask)
+		if i >= len(loops) {
+			continue
+		}
+		loops[i].markLost(topic)
+		_ = loops[i].post(task{kind: taskDrain}) // run the loop's mailbox, which resyncs
+	}
+}
+
 // Shutdown stops taking connections, sends close 1001 to every client,
 // waits for them to close until ctx ends, then stops the engine.
 func (s *Server) Shutdown(ctx context.Context) error {

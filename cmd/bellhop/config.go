@@ -35,6 +35,10 @@ type options struct {
 	dispatch               dispatch.Config
 	retention              time.Duration
 	historySize            int
+
+	redisHost, redisPassword string
+	redisPort                int
+	redisTLS                 bool
 }
 
 // setting binds one option to its flag and environment variable.
@@ -88,6 +92,10 @@ func (o *options) settings() []setting {
 		{"retention", "MESSAGE_RETENTION_HOURS", "24", "hours messages stay in history for recovery", hours(&o.retention)},
 		{"history-size", "HISTORY_SIZE", "10000", "most messages kept per channel for recovery", intIn(&o.historySize, 1, 1<<24)},
 		{"workers", "WORKERS", "0", "event handler workers; 0 means one per CPU", intIn(&o.dispatch.Workers, 0, 1024)},
+		{"redis-host", "REDIS_HOST", "", "Redis that joins the nodes of a cluster; empty runs alone with the in-memory broker", str(&o.redisHost)},
+		{"redis-port", "REDIS_PORT", "6379", "Redis port", intIn(&o.redisPort, 1, 65535)},
+		{"redis-password", "REDIS_PASSWORD", "", "Redis password (AUTH); never logged", str(&o.redisPassword)},
+		{"redis-tls", "REDIS_TLS_ENABLED", "false", "connect to Redis over TLS", boolean(&o.redisTLS)},
 	}
 }
 

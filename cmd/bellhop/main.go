@@ -8,6 +8,7 @@ package main
 
 import (
 	"context"
+	stdtls "crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -150,8 +151,33 @@ func (a *app) newService() error {
 		return err
 	}
 	a.keys, a.svc = keys, svc
-	a.broker = cluster.NewMemoryBroker(cluster.MemoryConfig{Retention: o.retention, MaxHistory: o.historySize}, svc.Deliver)
-	a.log.Info("hotel endpoint on", "path", o.path, "keys", keys.KeyIDs(), "broker", "memory")
+	if o.redisHost == "" {
+		a.broker = cluster.NewMemoryBroker(cluster.MemoryConfig{Retention: o.retention, MaxHistory: o.historySize}, svc.Deliver)
+		a.log.Info("hotel endpoint on", "path", o.path, "keys", keys.KeyIDs(), "broker", "memory")
+		return nil
+	}
+	addr := net.JoinHostPort(o.redisHost, strconv.Itoa(o.redisPort))
+	rcfg := cluster.RedisConfig{
+		Addrs: []string{addr}, Password: o.redisPassword, Retention: o.retention, MaxHistory: o.historySize,
+		Handler: svc.Deliver,
+		// A gap the history cannot fill: the channel's clients resync.
+		OnGap: func(ch string) {
+			a.log.Warn("messages lost between Redis and this node; subscribers resync", "channel", ch)
+			if a.srv != nil {
+				a.srv.Resync(ch)
+			}
+		},
+	}
+	if o.redisTLS {
+		rcfg.TLS = &stdtls.Config{ServerName: o.redisHost, MinVersion: stdtls.VersionTLS12}
+	}
+	broker, err := cluster.NewRedisBroker(rcfg)
+	if err != nil {
+		_ = svc.Close(context.Background())
+		return fmt.Errorf("REDIS_HOST: %w", err)
+	}
+	a.broker = broker
+	a.log.Info("hotel endpoint on", "path", o.path, "keys", keys.KeyIDs(), "broker", "redis", "redis", addr, "redis_tls", o.redisTLS)
 	return nil
 }
 

@@ -1,0 +1,78 @@
+package main
+
+import (
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bellhop/bellhop/cluster/redistest"
+	"github.com/bellhop/bellhop/codec"
+	"github.com/bellhop/bellhop/dispatch/auth"
+)
+
+// TestTwoNodesThroughRedis starts two nodes joined by a real Redis
+// (REDIS_HOST, REDIS_PORT): a room change published through node A's
+// backend API reaches a front desk connected to node B.
+func TestTwoNodesThroughRedis(t *testing.T) {
+	srv := redistest.Start(t)
+	host, port, _ := net.SplitHostPort(srv.Addr)
+	env := func() map[string]string {
+		return testEnv("JWT_SECRET="+testSecret, "API_KEY=k1", "REDIS_HOST="+host, "REDIS_PORT="+port)
+	}
+	nodeA, nodeB := startApp(t, env()), startApp(t, env())
+	if recs := nodeB.logs.records("hotel endpoint on"); len(recs) != 1 || recs[0]["broker"] != "redis" {
+		t.Fatalf("node B is not on the Redis broker: %v", recs)
+	}
+
+	signer, err := auth.NewSigner("dev", []byte(testSecret))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := signer.Sign(auth.Claims{Subject: "fd-1", Role: auth.FrontDesk, Property: "grand", Expires: time.Now().Add(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := wsDial(t, nodeB.srv.Addr().String(), "/ws?token="+tok, nil)
+	c.send(t, codec.OpText, []byte(`{"event":"SUBSCRIBE","namespace":"rooms","correlationId":"s1"}`))
+	// AUTHENTICATED, then the subscription's answer: from then on node B
+	// is subscribed in Redis.
+	for _, want := range []string{`"event":"AUTHENTICATED"`, `"s1"`} {
+		if _, msg := c.read(t); !strings.Contains(string(msg), want) {
+			t.Fatalf("got %s, want %s", msg, want)
+		}
+	}
+	req, _ := http.NewRequest("POST", "http://"+nodeA.admin+"/api/v1/publish", strings.NewReader(
+		`{"event":"ROOM_STATUS_UPDATE","property":"grand","payload":{"roomNumber":"101","status":"DIRTY"}}`))
+	req.Header.Set("X-API-Key", "k1")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("publish on node A: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	for {
+		_, msg := c.read(t)
+		if strings.Contains(string(msg), `"roomNumber":"101"`) {
+			if !strings.Contains(string(msg), `"DIRTY"`) {
+				t.Fatalf("room update without its status: %s", msg)
+			}
+			return
+		}
+	}
+}
+
+// TestRedisUnreachableStopsStartup checks that a REDIS_HOST nothing
+// listens on is a clear start-up error.
+func TestRedisUnreachableStopsStartup(t *testing.T) {
+	opts, err := loadConfig(nil, envOf(testEnv("JWT_SECRET="+testSecret, "REDIS_HOST=127.0.0.1", "REDIS_PORT=1")), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = newApp(opts, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err == nil || !strings.Contains(err.Error(), "REDIS_HOST") {
+		t.Fatalf("newApp: %v, want a REDIS_HOST error", err)
+	}
+}
