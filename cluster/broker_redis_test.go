@@ -236,3 +236,18 @@ func TestRedisBrokerIgnoresForeignMessages(t *testing.T) {
 		t.Fatal("no delivery")
 	}
 }
+
+// TestSuiteOnRedisCluster runs the shared suite against a Redis Cluster of
+// three masters: a channel's keys share a slot through their hash tag.
+func TestSuiteOnRedisCluster(t *testing.T) {
+	rc := redistest.StartCluster(t, 3)
+	clustertest.RunBrokerSuite(t, func(t *testing.T, h cluster.Handler) cluster.Broker {
+		b, err := cluster.NewRedisBroker(cluster.RedisConfig{
+			Addrs: rc.Addrs(), Handler: h, MaxHistory: clustertest.MaxHistory, Timeout: 3 * time.Second,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	})
+}
