@@ -12,6 +12,7 @@ require (
 	github.com/lesismal/llib v1.2.5
 	github.com/panjf2000/gnet/v2 v2.9.7
 	github.com/redis/rueidis v1.0.79
+	github.com/sony/gobreaker/v2 v2.4.0
 	golang.org/x/sys v0.50.0
 )
 

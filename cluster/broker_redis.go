@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/redis/rueidis"
+	"github.com/sony/gobreaker/v2"
 )
 
 // Redis broker defaults.
@@ -36,6 +37,42 @@ type RedisConfig struct {
 	// history no longer holds, so the subscribers must resync; nil ignores
 	// it. It must not block.
 	OnGap func(channel string)
+	// BreakerReset is how long the circuit breaker stays open before it
+	// lets a probe through; 0 means DefaultBreakerReset.
+	BreakerReset time.Duration
+}
+
+// Circuit breaker settings (the spec's): the breaker opens when at least
+// breakerVolume calls in the current window failed half or more, stays open
+// for BreakerReset, then lets one probe through.
+const (
+	DefaultBreakerReset = 30 * time.Second
+	breakerVolume       = 10
+	breakerWindow       = 10 * time.Second
+)
+
+// ErrUnavailable is returned without calling Redis while the circuit
+// breaker is open: Redis failed too often recently.
+var ErrUnavailable = errors.New("cluster: Redis unavailable (circuit breaker open)")
+
+// Health is the broker's view of Redis.
+type Health int
+
+// Health values, as /readyz and the metrics show them.
+const (
+	Healthy  Health = iota // breaker closed
+	Probing                // breaker half-open: one call tests Redis
+	Degraded               // breaker open: calls fail at once
+)
+
+func (h Health) String() string {
+	switch h {
+	case Healthy:
+		return "ok"
+	case Probing:
+		return "probing"
+	}
+	return "degraded"
 }
 
 // RedisBroker is the Broker of a cluster of nodes joined through Redis.
@@ -53,6 +90,7 @@ type RedisBroker struct {
 	client  rueidis.Client
 	publish *rueidis.Lua
 	history *rueidis.Lua
+	breaker *gobreaker.CircuitBreaker[[]rueidis.RedisMessage] // wraps every script call
 
 	mu     sync.Mutex           // guards subs and closed
 	subs   map[string]*redisSub // by channel
@@ -86,6 +124,7 @@ func NewRedisBroker(cfg RedisConfig) (*RedisBroker, error) {
 	cfg.MaxHistory = cmpDefault(cfg.MaxHistory, DefaultMaxHistory)
 	cfg.IdempotencyWindow = cmpDefault(cfg.IdempotencyWindow, DefaultIdempotencyWindow)
 	cfg.Timeout = cmpDefault(cfg.Timeout, DefaultRedisTimeout)
+	cfg.BreakerReset = cmpDefault(cfg.BreakerReset, DefaultBreakerReset)
 	client, err := rueidis.NewClient(rueidis.ClientOption{
 		InitAddress:       cfg.Addrs,
 		Password:          cfg.Password,
@@ -100,8 +139,51 @@ func NewRedisBroker(cfg RedisConfig) (*RedisBroker, error) {
 		client:  client,
 		publish: rueidis.NewLuaScript(publishScript),
 		history: rueidis.NewLuaScriptReadOnly(historyScript),
+		breaker: newBreaker(cfg.BreakerReset),
 		subs:    make(map[string]*redisSub),
 	}, nil
+}
+
+// newBreaker returns the circuit breaker around Redis calls. An error
+// Redis answered with (a script error, say) shows Redis is up, and a
+// caller giving up is not Redis's fault: neither counts as a failure.
+func newBreaker(reset time.Duration) *gobreaker.CircuitBreaker[[]rueidis.RedisMessage] {
+	return gobreaker.NewCircuitBreaker[[]rueidis.RedisMessage](gobreaker.Settings{
+		Name:        "redis",
+		MaxRequests: 1,
+		Interval:    breakerWindow,
+		Timeout:     reset,
+		ReadyToTrip: func(c gobreaker.Counts) bool {
+			return c.Requests >= breakerVolume && 2*c.TotalFailures >= c.Requests
+		},
+		IsSuccessful: func(err error) bool {
+			_, answered := rueidis.IsRedisErr(err)
+			return err == nil || answered
+		},
+		IsExcluded: func(err error) bool { return errors.Is(err, context.Canceled) },
+	})
+}
+
+// call runs a script through the circuit breaker.
+func (b *RedisBroker) call(ctx context.Context, script *rueidis.Lua, keys, args []string) ([]rueidis.RedisMessage, error) {
+	res, err := b.breaker.Execute(func() ([]rueidis.RedisMessage, error) {
+		return script.Exec(ctx, b.client, keys, args).ToArray()
+	})
+	if errors.Is(err, gobreaker.ErrOpenState) || errors.Is(err, gobreaker.ErrTooManyRequests) {
+		return nil, ErrUnavailable
+	}
+	return res, err
+}
+
+// Health reports the circuit breaker's state.
+func (b *RedisBroker) Health() Health {
+	switch b.breaker.State() {
+	case gobreaker.StateClosed:
+		return Healthy
+	case gobreaker.StateHalfOpen:
+		return Probing
+	}
+	return Degraded
 }
 
 func cmpDefault[T comparable](v, def T) T {
@@ -181,10 +263,10 @@ func (b *RedisBroker) Publish(ctx context.Context, ch string, data []byte, opts 
 	}
 	ctx, cancel := context.WithTimeout(ctx, b.cfg.Timeout)
 	defer cancel()
-	res, err := b.publish.Exec(ctx, b.client, []string{seq, epoch, stream, idem}, []string{
+	res, err := b.call(ctx, b.publish, []string{seq, epoch, stream, idem}, []string{
 		string(data), strconv.Itoa(b.cfg.MaxHistory), strconv.FormatInt(b.cfg.Retention.Milliseconds(), 10), pubsub,
 		strconv.FormatInt(b.cfg.IdempotencyWindow.Milliseconds(), 10), newEpoch(), hasKey,
-	}).ToArray()
+	})
 	if err != nil {
 		return Publication{}, fmt.Errorf("cluster: publish to %s: %w", ch, err)
 	}
@@ -406,9 +488,12 @@ func (b *RedisBroker) read(ctx context.Context, ch string, since Position, limit
 			want = limit + 1
 		}
 	}
-	arr, err := b.history.Exec(ctx, b.client, []string{seq, epoch, stream}, []string{strconv.Itoa(want)}).ToArray()
-	if err != nil || len(arr) != 3 {
-		return HistoryResult{}, fmt.Errorf("cluster: history of %s: %v", ch, err)
+	arr, err := b.call(ctx, b.history, []string{seq, epoch, stream}, []string{strconv.Itoa(want)})
+	if err != nil {
+		return HistoryResult{}, fmt.Errorf("cluster: history of %s: %w", ch, err)
+	}
+	if len(arr) != 3 {
+		return HistoryResult{}, fmt.Errorf("cluster: history of %s: unexpected answer", ch)
 	}
 	ep, _ := arr[0].ToString()
 	topStr, _ := arr[1].ToString()

@@ -2,6 +2,7 @@ package cluster_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -250,4 +251,60 @@ func TestSuiteOnRedisCluster(t *testing.T) {
 		}
 		return b
 	})
+}
+
+// TestRedisBrokerCircuitBreaker stops Redis: publishes fail, the breaker
+// opens after the spec's volume of failures and then fails calls at once
+// without waiting on Redis; once Redis is back and the reset time passed,
+// a probe closes it again.
+func TestRedisBrokerCircuitBreaker(t *testing.T) {
+	srv := redistest.Start(t)
+	b, err := cluster.NewRedisBroker(cluster.RedisConfig{
+		Addrs: []string{srv.Addr}, Handler: func(cluster.Publication) {}, Timeout: time.Second, BreakerReset: 300 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = b.Close() })
+	ctx := context.Background()
+	publish := func() error {
+		_, err := b.Publish(ctx, "h1:rooms", []byte("x"), cluster.PublishOptions{})
+		return err
+	}
+	if err := publish(); err != nil || b.Health() != cluster.Healthy {
+		t.Fatalf("healthy Redis: %v, %v", err, b.Health())
+	}
+	srv.Stop()
+	var failures int
+	for failures = 0; failures < 50; failures++ {
+		if err := publish(); errors.Is(err, cluster.ErrUnavailable) {
+			break
+		} else if err == nil {
+			t.Fatal("a publish succeeded with Redis stopped")
+		}
+	}
+	if failures < 5 || failures >= 50 {
+		t.Fatalf("breaker opened after %d failures", failures)
+	}
+	if b.Health() != cluster.Degraded || b.Health().String() != "degraded" {
+		t.Fatalf("health %v while open", b.Health())
+	}
+	start := time.Now()
+	if err := publish(); !errors.Is(err, cluster.ErrUnavailable) || time.Since(start) > 50*time.Millisecond {
+		t.Fatalf("open breaker: %v after %v, want ErrUnavailable at once", err, time.Since(start))
+	}
+	if err := b.Recover(ctx, "h1:rooms", cluster.Position{}, 0, func(cluster.HistoryResult) {}); !errors.Is(err, cluster.ErrUnavailable) {
+		t.Fatalf("Recover with the breaker open: %v", err)
+	}
+	srv.Restart()
+	deadline := time.Now().Add(10 * time.Second)
+	for publish() != nil {
+		if time.Now().After(deadline) {
+			t.Fatal("breaker never closed after Redis came back")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if b.Health() != cluster.Healthy {
+		t.Fatalf("health %v after a successful probe", b.Health())
+	}
 }

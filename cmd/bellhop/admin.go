@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/bellhop/bellhop/cluster"
 	"io"
 	"net"
 	"net/http"
@@ -33,6 +34,9 @@ func startAdmin(a *app, addr string) (*adminServer, error) {
 		if a.svc != nil {
 			a.svc.Metrics().WritePrometheus(w)
 		}
+		if a.clusterMetrics != nil {
+			a.clusterMetrics.WritePrometheus(w)
+		}
 	})
 	if a.svc != nil {
 		mux.Handle("/api/", a.svc.API(a.opts.apiKey))
@@ -44,6 +48,12 @@ func startAdmin(a *app, addr string) (*adminServer, error) {
 		if a.srv.Draining() {
 			w.WriteHeader(http.StatusServiceUnavailable)
 			_, _ = io.WriteString(w, "draining\n")
+			return
+		}
+		if rb, ok := a.broker.(*cluster.RedisBroker); ok && rb.Health() != cluster.Healthy {
+			// Still serving its own clients, so still ready; but the
+			// cluster link is down, and monitoring should see it.
+			_, _ = io.WriteString(w, "degraded\n")
 			return
 		}
 		_, _ = io.WriteString(w, "ready\n")

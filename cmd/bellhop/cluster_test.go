@@ -76,3 +76,44 @@ func TestRedisUnreachableStopsStartup(t *testing.T) {
 		t.Fatalf("newApp: %v, want a REDIS_HOST error", err)
 	}
 }
+
+// TestRedisOutageShowsDegraded stops Redis under a node: publishes through
+// the API fail with an error (never a false success), the breaker opens,
+// /readyz says degraded and the metric shows the open breaker.
+func TestRedisOutageShowsDegraded(t *testing.T) {
+	srv := redistest.Start(t)
+	host, port, _ := net.SplitHostPort(srv.Addr)
+	a := startApp(t, testEnv("JWT_SECRET="+testSecret, "API_KEY=k1", "REDIS_HOST="+host, "REDIS_PORT="+port))
+	publish := func() int {
+		req, _ := http.NewRequest("POST", "http://"+a.admin+"/api/v1/publish", strings.NewReader(
+			`{"event":"SYSTEM_ALERT","property":"grand","payload":{"message":"test","severity":"info"}}`))
+		req.Header.Set("X-API-Key", "k1")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := publish(); code != http.StatusOK {
+		t.Fatalf("publish with Redis up: %d", code)
+	}
+	if _, body := a.get(t, "/readyz"); body != "ready\n" {
+		t.Fatalf("/readyz with Redis up: %q", body)
+	}
+	if _, body := a.get(t, "/metrics"); !strings.Contains(body, "bellhop_redis_breaker_state 0") {
+		t.Fatal("/metrics lacks the closed breaker")
+	}
+	srv.Stop()
+	for range 30 {
+		if code := publish(); code == http.StatusOK {
+			t.Fatal("a publish reported success with Redis stopped")
+		}
+	}
+	if _, body := a.get(t, "/readyz"); body != "degraded\n" {
+		t.Fatalf("/readyz with Redis stopped: %q", body)
+	}
+	if _, body := a.get(t, "/metrics"); !strings.Contains(body, "bellhop_redis_breaker_state 2") {
+		t.Fatal("/metrics lacks the open breaker")
+	}
+}

@@ -22,6 +22,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/VictoriaMetrics/metrics"
 	"github.com/lesismal/llib/std/crypto/tls"
 
 	"github.com/bellhop/bellhop/cluster"
@@ -80,6 +81,8 @@ type app struct {
 	keys   *auth.KeySet      // nil when the hotel endpoint is off
 	svc    *dispatch.Service // nil when the hotel endpoint is off
 	broker cluster.Broker
+	// clusterMetrics has the Redis broker's gauges; nil with the in-memory broker.
+	clusterMetrics *metrics.Set
 }
 
 func newApp(opts *options, log *slog.Logger) (*app, error) {
@@ -177,6 +180,9 @@ func (a *app) newService() error {
 		return fmt.Errorf("REDIS_HOST: %w", err)
 	}
 	a.broker = broker
+	a.clusterMetrics = metrics.NewSet()
+	// 0: breaker closed, 1: half-open (probing), 2: open (Redis unavailable).
+	a.clusterMetrics.NewGauge("bellhop_redis_breaker_state", func() float64 { return float64(broker.Health()) })
 	a.log.Info("hotel endpoint on", "path", o.path, "keys", keys.KeyIDs(), "broker", "redis", "redis", addr, "redis_tls", o.redisTLS)
 	return nil
 }
