@@ -83,7 +83,9 @@ func (h Health) String() string {
 // old positions read as lost), and a stream trimmed by size and age. A
 // publish is one Lua call that checks the idempotency key, takes the next
 // offset, appends to the stream and publishes the message with its
-// position, so every node sees one order. A node subscribes to the pub/sub
+// position on the channel's shard (SPUBLISH, Redis 7.0+), so every node
+// sees one order, and on a Redis Cluster a subscriber hears a message only
+// if it subscribed before the message was published. A node subscribes to the pub/sub
 // channels it has local subscribers for, reference counted.
 type RedisBroker struct {
 	cfg     RedisConfig
@@ -223,7 +225,7 @@ local ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 redis.call("XADD", KEYS[3], "MAXLEN", ARGV[2], "*", "o", off, "d", ARGV[1])
 redis.call("XTRIM", KEYS[3], "MINID", tostring(ms - tonumber(ARGV[3])))
 local pos = epoch .. " " .. off .. " " .. ms
-redis.call("PUBLISH", ARGV[4], pos .. " " .. ARGV[1])
+redis.call("SPUBLISH", ARGV[4], pos .. " " .. ARGV[1])
 if ARGV[7] == "1" then
   redis.call("SET", KEYS[4], pos, "PX", ARGV[5])
 end
@@ -323,7 +325,7 @@ func (b *RedisBroker) Subscribe(ctx context.Context, ch string) error {
 	confirmed := make(chan struct{})
 	var once sync.Once
 	hooked := rueidis.WithOnSubscriptionHook(rctx, func(sub rueidis.PubSubSubscription) {
-		if sub.Kind == "subscribe" {
+		if sub.Kind == "ssubscribe" {
 			once.Do(func() { close(confirmed) })
 		}
 	})
@@ -333,7 +335,7 @@ func (b *RedisBroker) Subscribe(ctx context.Context, ch string) error {
 		defer b.wg.Done()
 		// Receive resubscribes by itself after reconnects; it returns when
 		// rctx is cancelled (the last Unsubscribe, or Close).
-		_ = b.client.Receive(hooked, b.client.B().Subscribe().Channel(pubsub).Build(), func(m rueidis.PubSubMessage) {
+		_ = b.client.Receive(hooked, b.client.B().Ssubscribe().Channel(pubsub).Build(), func(m rueidis.PubSubMessage) {
 			b.receive(ch, s, m.Message)
 		})
 	}()

@@ -221,7 +221,7 @@ func TestRedisBrokerIgnoresForeignMessages(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, bad := range []string{"", "a b", "e 0 1 d", "e x 1 d", " 1 1 d", "e 1 x d"} {
-		if _, err := srv.Do("publish", "bellhop:{h1:x}:pub", bad); err != nil {
+		if _, err := srv.Do("spublish", "bellhop:{h1:x}:pub", bad); err != nil {
 			t.Fatal(err)
 		}
 	}
