@@ -117,3 +117,75 @@ func TestRedisOutageShowsDegraded(t *testing.T) {
 		t.Fatal("/metrics lacks the open breaker")
 	}
 }
+
+// TestResumeOnAnotherNode: a front desk on node A sees a room change, node
+// A goes away, two more changes are published through node B while the
+// client is disconnected, and the client resumes on node B with the last
+// messageId it saw: it gets exactly the two it missed, in order.
+func TestResumeOnAnotherNode(t *testing.T) {
+	srv := redistest.Start(t)
+	host, port, _ := net.SplitHostPort(srv.Addr)
+	env := func() map[string]string {
+		return testEnv("JWT_SECRET="+testSecret, "API_KEY=k1", "REDIS_HOST="+host, "REDIS_PORT="+port)
+	}
+	nodeA, nodeB := startApp(t, env()), startApp(t, env())
+	signer, err := auth.NewSigner("dev", []byte(testSecret))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := signer.Sign(auth.Claims{Subject: "fd-1", Role: auth.FrontDesk, Property: "grand", Expires: time.Now().Add(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	publish := func(status string) {
+		t.Helper()
+		req, _ := http.NewRequest("POST", "http://"+nodeB.admin+"/api/v1/publish", strings.NewReader(
+			`{"event":"ROOM_STATUS_UPDATE","property":"grand","payload":{"roomNumber":"101","status":"`+status+`"}}`))
+		req.Header.Set("X-API-Key", "k1")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("publish %s: %v %v", status, resp, err)
+		}
+		resp.Body.Close()
+	}
+	// readUntil reads until a message containing want and returns it.
+	readUntil := func(c *wsConn, want string) string {
+		t.Helper()
+		for {
+			_, msg := c.read(t)
+			if strings.Contains(string(msg), want) {
+				return string(msg)
+			}
+		}
+	}
+	c := wsDial(t, nodeA.srv.Addr().String(), "/ws?token="+tok, nil)
+	c.send(t, codec.OpText, []byte(`{"event":"SUBSCRIBE","namespace":"rooms","correlationId":"s1"}`))
+	readUntil(c, `"s1"`)
+	publish("DIRTY")
+	msg := readUntil(c, `"DIRTY"`)
+	_, rest, ok := strings.Cut(msg, `"messageId":"`)
+	if !ok {
+		t.Fatalf("no messageId in %s", msg)
+	}
+	last, _, _ := strings.Cut(rest, `"`)
+
+	_ = c.Close() // the phone drops off with node A
+	if err := nodeA.shutdown(); err != nil {
+		t.Fatal(err)
+	}
+	publish("CLEANING")
+	publish("CLEANED")
+
+	c2 := wsDial(t, nodeB.srv.Addr().String(), "/ws?token="+tok, nil)
+	c2.send(t, codec.OpText, []byte(`{"event":"SUBSCRIBE","namespace":"rooms","correlationId":"s2","payload":{"since":"`+last+`"}}`))
+	sub := readUntil(c2, `"s2"`)
+	if !strings.Contains(sub, `"recovered":true`) || !strings.Contains(sub, `"missed":2`) {
+		t.Fatalf("resume on node B: %s", sub)
+	}
+	if got := readUntil(c2, `"roomNumber":"101"`); !strings.Contains(got, `"CLEANING"`) {
+		t.Fatalf("first missed message: %s", got)
+	}
+	if got := readUntil(c2, `"roomNumber":"101"`); !strings.Contains(got, `"CLEANED"`) {
+		t.Fatalf("second missed message: %s", got)
+	}
+}
