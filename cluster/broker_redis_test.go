@@ -3,6 +3,7 @@ package cluster_test
 import (
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -306,5 +307,65 @@ func TestRedisBrokerCircuitBreaker(t *testing.T) {
 	}
 	if b.Health() != cluster.Healthy {
 		t.Fatalf("health %v after a successful probe", b.Health())
+	}
+}
+
+func TestRedisStore(t *testing.T) {
+	srv := redistest.Start(t)
+	storeSuite(t, func(t *testing.T) cluster.Store {
+		b := newRedisBroker(t, srv.Addr, func(cluster.Publication) {})
+		t.Cleanup(func() { _ = b.Close() })
+		_, _ = srv.Do("flushall") // each test starts empty
+		return b.Store()
+	})
+}
+
+func TestRedisStoreOnCluster(t *testing.T) {
+	rc := redistest.StartCluster(t, 3)
+	n := 0
+	storeSuite(t, func(t *testing.T) cluster.Store {
+		b, err := cluster.NewRedisBroker(cluster.RedisConfig{
+			Addrs: rc.Addrs(), Handler: func(cluster.Publication) {}, Prefix: "s" + strconv.Itoa(n), Timeout: 3 * time.Second,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n++ // a prefix per test: each starts empty
+		t.Cleanup(func() { _ = b.Close() })
+		return b.Store()
+	})
+}
+
+// TestRedisStoreSharedBetweenNodes: a record written through node A is read
+// by node B, and B's cached copy is replaced as soon as A changes it.
+func TestRedisStoreSharedBetweenNodes(t *testing.T) {
+	srv := redistest.Start(t)
+	nodeA := newRedisBroker(t, srv.Addr, func(cluster.Publication) {})
+	nodeB := newRedisBroker(t, srv.Addr, func(cluster.Publication) {})
+	t.Cleanup(func() { _ = nodeA.Close(); _ = nodeB.Close() })
+	a, b := nodeA.Store(), nodeB.Store()
+	ctx := context.Background()
+	if _, err := a.Put(ctx, "rooms:grand", "101", []byte("DIRTY"), 0); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := b.Get(ctx, "rooms:grand", "101"); err != nil || string(r.Value) != "DIRTY" || r.Version != 1 {
+		t.Fatalf("node B read %+v, %v", r, err)
+	}
+	if _, err := a.Put(ctx, "rooms:grand", "101", []byte("CLEANING"), 1); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		r, err := b.Get(ctx, "rooms:grand", "101")
+		if err == nil && string(r.Value) == "CLEANING" && r.Version == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("node B still reads %+v, %v after node A's change", r, err)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if recs, err := b.List(ctx, "rooms:grand"); err != nil || len(recs) != 1 || string(recs[0].Value) != "CLEANING" {
+		t.Fatalf("node B lists %+v, %v", recs, err)
 	}
 }

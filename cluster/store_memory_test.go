@@ -11,10 +11,28 @@ import (
 	"github.com/bellhop/bellhop/cluster"
 )
 
-// TestMemoryStoreCAS walks one key through the compare-and-set rules, each
+// storeSuite is the behaviour every Store must have; each test gets a new,
+// empty store from newStore.
+func storeSuite(t *testing.T, newStore func(t *testing.T) cluster.Store) {
+	for _, tc := range []struct {
+		name string
+		fn   func(t *testing.T, s cluster.Store)
+	}{
+		{"CAS", testStoreCAS},
+		{"List", testStoreList},
+		{"ConcurrentCAS", testStoreConcurrentCAS},
+	} {
+		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newStore(t)) })
+	}
+}
+
+func TestMemoryStore(t *testing.T) {
+	storeSuite(t, func(*testing.T) cluster.Store { return cluster.NewMemoryStore() })
+}
+
+// testStoreCAS walks one key through the compare-and-set rules, each
 // step with the version it expects and what must happen.
-func TestMemoryStoreCAS(t *testing.T) {
-	s := cluster.NewMemoryStore()
+func testStoreCAS(t *testing.T, s cluster.Store) {
 	ctx := context.Background()
 	steps := []struct {
 		name    string
@@ -69,9 +87,8 @@ func TestMemoryStoreCAS(t *testing.T) {
 	}
 }
 
-// TestMemoryStoreList checks List returns every record of one table only.
-func TestMemoryStoreList(t *testing.T) {
-	s := cluster.NewMemoryStore()
+// testStoreList checks List returns every record of one table only.
+func testStoreList(t *testing.T, s cluster.Store) {
 	ctx := context.Background()
 	for i := range 5 {
 		if _, err := s.Put(ctx, "rooms", strconv.Itoa(i), []byte("r"), 0); err != nil {
@@ -98,10 +115,9 @@ func TestMemoryStoreList(t *testing.T) {
 	}
 }
 
-// TestMemoryStoreConcurrentCAS has goroutines increment one counter with
+// testStoreConcurrentCAS has goroutines increment one counter with
 // read, compare-and-set and retry: no increment may be lost.
-func TestMemoryStoreConcurrentCAS(t *testing.T) {
-	s := cluster.NewMemoryStore()
+func testStoreConcurrentCAS(t *testing.T, s cluster.Store) {
 	ctx := context.Background()
 	if _, err := s.Put(ctx, "c", "n", []byte("0"), 0); err != nil {
 		t.Fatal(err)

@@ -189,3 +189,33 @@ func TestResumeOnAnotherNode(t *testing.T) {
 		t.Fatalf("second missed message: %s", got)
 	}
 }
+
+// TestRoomBoardSharedAcrossNodes: a room seeded through node A's API is on
+// node B's board: the room state lives in Redis.
+func TestRoomBoardSharedAcrossNodes(t *testing.T) {
+	srv := redistest.Start(t)
+	host, port, _ := net.SplitHostPort(srv.Addr)
+	env := func() map[string]string {
+		return testEnv("JWT_SECRET="+testSecret, "API_KEY=k1", "REDIS_HOST="+host, "REDIS_PORT="+port)
+	}
+	nodeA, nodeB := startApp(t, env()), startApp(t, env())
+	req, _ := http.NewRequest("POST", "http://"+nodeA.admin+"/api/v1/publish", strings.NewReader(
+		`{"event":"ROOM_STATUS_UPDATE","property":"grand","payload":{"roomNumber":"204","status":"DIRTY"}}`))
+	req.Header.Set("X-API-Key", "k1")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("publish on node A: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	req, _ = http.NewRequest("GET", "http://"+nodeB.admin+"/api/v1/rooms?property=grand", nil)
+	req.Header.Set("X-API-Key", "k1")
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 || !strings.Contains(string(body), `"204"`) || !strings.Contains(string(body), `"DIRTY"`) {
+		t.Fatalf("node B's board: %d %s", resp.StatusCode, body)
+	}
+}

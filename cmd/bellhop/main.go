@@ -147,22 +147,46 @@ func (a *app) newService() error {
 	}
 	dcfg := o.dispatch
 	dcfg.Verifier = verifier
-	dcfg.Store = cluster.NewMemoryStore()
 	dcfg.Logger = a.log
-	svc, err := dispatch.New(dcfg)
-	if err != nil {
+	// The broker delivers to the service, and with Redis the service keeps
+	// its state in the broker's store: the broker comes first and reaches
+	// the service through svc, set before anything is subscribed.
+	var svc *dispatch.Service
+	deliver := func(p cluster.Publication) { svc.Deliver(p) }
+	if o.redisHost == "" {
+		dcfg.Store = cluster.NewMemoryStore()
+		a.broker = cluster.NewMemoryBroker(cluster.MemoryConfig{Retention: o.retention, MaxHistory: o.historySize}, deliver)
+	} else {
+		broker, err := a.newRedisBroker(deliver)
+		if err != nil {
+			return err
+		}
+		dcfg.Store = broker.Store()
+		a.broker = broker
+	}
+	if svc, err = dispatch.New(dcfg); err != nil {
+		_ = a.broker.Close()
 		return err
 	}
 	a.keys, a.svc = keys, svc
-	if o.redisHost == "" {
-		a.broker = cluster.NewMemoryBroker(cluster.MemoryConfig{Retention: o.retention, MaxHistory: o.historySize}, svc.Deliver)
-		a.log.Info("hotel endpoint on", "path", o.path, "keys", keys.KeyIDs(), "broker", "memory")
-		return nil
+	a.log.Info("hotel endpoint on", "path", o.path, "keys", keys.KeyIDs(), "broker", brokerName(a.broker))
+	return nil
+}
+
+func brokerName(b cluster.Broker) string {
+	if _, ok := b.(*cluster.RedisBroker); ok {
+		return "redis"
 	}
+	return "memory"
+}
+
+// newRedisBroker connects to REDIS_HOST and registers the breaker's gauge.
+func (a *app) newRedisBroker(deliver cluster.Handler) (*cluster.RedisBroker, error) {
+	o := a.opts
 	addr := net.JoinHostPort(o.redisHost, strconv.Itoa(o.redisPort))
 	rcfg := cluster.RedisConfig{
 		Addrs: []string{addr}, Password: o.redisPassword, Retention: o.retention, MaxHistory: o.historySize,
-		Handler: svc.Deliver,
+		Handler: deliver,
 		// A gap the history cannot fill: the channel's clients resync.
 		OnGap: func(ch string) {
 			a.log.Warn("messages lost between Redis and this node; subscribers resync", "channel", ch)
@@ -176,15 +200,13 @@ func (a *app) newService() error {
 	}
 	broker, err := cluster.NewRedisBroker(rcfg)
 	if err != nil {
-		_ = svc.Close(context.Background())
-		return fmt.Errorf("REDIS_HOST: %w", err)
+		return nil, fmt.Errorf("REDIS_HOST: %w", err)
 	}
-	a.broker = broker
 	a.clusterMetrics = metrics.NewSet()
 	// 0: breaker closed, 1: half-open (probing), 2: open (Redis unavailable).
 	a.clusterMetrics.NewGauge("bellhop_redis_breaker_state", func() float64 { return float64(broker.Health()) })
-	a.log.Info("hotel endpoint on", "path", o.path, "keys", keys.KeyIDs(), "broker", "redis", "redis", addr, "redis_tls", o.redisTLS)
-	return nil
+	a.log.Info("redis", "addr", addr, "tls", o.redisTLS)
+	return broker, nil
 }
 
 func (a *app) start() error {
