@@ -369,3 +369,39 @@ func TestRedisStoreSharedBetweenNodes(t *testing.T) {
 		t.Fatalf("node B lists %+v, %v", recs, err)
 	}
 }
+
+// TestRedisBrokerResubscribeChurn unsubscribes and subscribes one channel
+// in quick succession, as clients that reconnect do: the node must end up
+// subscribed, hearing the next publication once.
+func TestRedisBrokerResubscribeChurn(t *testing.T) {
+	srv := redistest.Start(t)
+	pubs := make(chan cluster.Publication, 10)
+	b := newRedisBroker(t, srv.Addr, func(p cluster.Publication) { pubs <- p })
+	t.Cleanup(func() { _ = b.Close() })
+	ctx := context.Background()
+	for range 50 {
+		if err := b.Subscribe(ctx, "h1:room:101"); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.Unsubscribe(ctx, "h1:room:101"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := b.Subscribe(ctx, "h1:room:101"); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond) // let any late unsubscribe land
+	if _, err := b.Publish(ctx, "h1:room:101", []byte("x"), cluster.PublishOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-pubs:
+	case <-time.After(3 * time.Second):
+		t.Fatal("subscribed, but the publication never came")
+	}
+	select {
+	case p := <-pubs:
+		t.Fatalf("heard twice: %v", p.Position)
+	case <-time.After(200 * time.Millisecond):
+	}
+}
