@@ -119,9 +119,10 @@ func TestRedisOutageShowsDegraded(t *testing.T) {
 }
 
 // TestResumeOnAnotherNode: a front desk on node A sees a room change, node
-// A goes away, two more changes are published through node B while the
-// client is disconnected, and the client resumes on node B with the last
-// messageId it saw: it gets exactly the two it missed, in order.
+// A shuts down and tells the client to reconnect (1001), two more changes
+// are published through node B while the client is away, and the client
+// resumes on node B with the last messageId it saw: it gets exactly the two
+// it missed, in order.
 func TestResumeOnAnotherNode(t *testing.T) {
 	srv := redistest.Start(t)
 	host, port, _ := net.SplitHostPort(srv.Addr)
@@ -169,9 +170,23 @@ func TestResumeOnAnotherNode(t *testing.T) {
 	}
 	last, _, _ := strings.Cut(rest, `"`)
 
-	_ = c.Close() // the phone drops off with node A
-	if err := nodeA.shutdown(); err != nil {
-		t.Fatal(err)
+	// Node A shuts down gracefully: the client gets 1001 ("reconnect to
+	// another node and resume"), answers it, and node A stops.
+	stopped := make(chan error, 1)
+	go func() { stopped <- nodeA.shutdown() }()
+	for {
+		op, p := c.read(t)
+		if op != codec.OpClose {
+			continue
+		}
+		if len(p) < 2 || int(p[0])<<8|int(p[1]) != 1001 {
+			t.Fatalf("close payload %q, want code 1001", p)
+		}
+		c.send(t, codec.OpClose, p[:2])
+		break
+	}
+	if err := <-stopped; err != nil {
+		t.Fatalf("node A shutdown: %v", err)
 	}
 	publish("CLEANING")
 	publish("CLEANED")
