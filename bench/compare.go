@@ -2,6 +2,7 @@ package bench
 
 import (
 	"bufio"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -125,7 +126,7 @@ func Compare(results []*Result, baseline string, goals []Goal) *Comparison {
 		c.Labels = append(c.Labels, baseline)
 	}
 	for _, r := range results {
-		cs, label := r.CaseName(), cmpStr(r.Label, "server")
+		cs, label := r.CaseName(), cmp.Or(r.Label, "server")
 		if !slices.Contains(c.Cases, cs) {
 			c.Cases = append(c.Cases, cs)
 		}
@@ -139,14 +140,7 @@ func Compare(results []*Result, baseline string, goals []Goal) *Comparison {
 }
 
 // CaseName returns the case a result belongs to: Case, or the scenario.
-func (r *Result) CaseName() string { return cmpStr(r.Case, r.Scenario) }
-
-func cmpStr(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
-}
+func (r *Result) CaseName() string { return cmp.Or(r.Case, r.Scenario) }
 
 // Result returns the run of label in case cs, or nil. When there were
 // several runs (rounds), it is one result whose metrics are the medians of

@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -92,7 +93,7 @@ type RedisBroker struct {
 	client  rueidis.Client
 	publish *rueidis.Lua
 	history *rueidis.Lua
-	breaker *gobreaker.CircuitBreaker[[]rueidis.RedisMessage] // wraps every script call
+	breaker *gobreaker.CircuitBreaker[rueidis.RedisMessage] // wraps every Redis call (do)
 
 	mu     sync.Mutex           // guards subs and closed
 	subs   map[string]*redisSub // by channel
@@ -106,11 +107,10 @@ type redisSub struct {
 	refs   int // guarded by RedisBroker.mu
 	cancel context.CancelFunc
 
-	mu        sync.Mutex
-	holds     int           // Recover calls and a gap repair in progress: deliveries wait
-	held      []Publication // deliveries waiting for holds to reach 0
-	last      Position      // the last position delivered, to drop repeats and see gaps
-	repairing bool          // a gap repair goroutine runs
+	mu    sync.Mutex
+	holds int           // Recover calls and a gap repair in progress: deliveries wait
+	held  []Publication // deliveries waiting for holds to reach 0
+	last  Position      // the last position delivered, to drop repeats and see gaps
 }
 
 // NewRedisBroker connects to Redis and returns a broker.
@@ -121,12 +121,12 @@ func NewRedisBroker(cfg RedisConfig) (*RedisBroker, error) {
 	if len(cfg.Addrs) == 0 {
 		return nil, errors.New("cluster: RedisConfig.Addrs is empty")
 	}
-	cfg.Prefix = cmpDefault(cfg.Prefix, DefaultRedisPrefix)
-	cfg.Retention = cmpDefault(cfg.Retention, DefaultRetention)
-	cfg.MaxHistory = cmpDefault(cfg.MaxHistory, DefaultMaxHistory)
-	cfg.IdempotencyWindow = cmpDefault(cfg.IdempotencyWindow, DefaultIdempotencyWindow)
-	cfg.Timeout = cmpDefault(cfg.Timeout, DefaultRedisTimeout)
-	cfg.BreakerReset = cmpDefault(cfg.BreakerReset, DefaultBreakerReset)
+	cfg.Prefix = cmp.Or(cfg.Prefix, DefaultRedisPrefix)
+	cfg.Retention = cmp.Or(cfg.Retention, DefaultRetention)
+	cfg.MaxHistory = cmp.Or(cfg.MaxHistory, DefaultMaxHistory)
+	cfg.IdempotencyWindow = cmp.Or(cfg.IdempotencyWindow, DefaultIdempotencyWindow)
+	cfg.Timeout = cmp.Or(cfg.Timeout, DefaultRedisTimeout)
+	cfg.BreakerReset = cmp.Or(cfg.BreakerReset, DefaultBreakerReset)
 	client, err := rueidis.NewClient(rueidis.ClientOption{
 		InitAddress:       cfg.Addrs,
 		Password:          cfg.Password,
@@ -149,8 +149,8 @@ func NewRedisBroker(cfg RedisConfig) (*RedisBroker, error) {
 // newBreaker returns the circuit breaker around Redis calls. An error
 // Redis answered with (a script error, say) shows Redis is up, and a
 // caller giving up is not Redis's fault: neither counts as a failure.
-func newBreaker(reset time.Duration) *gobreaker.CircuitBreaker[[]rueidis.RedisMessage] {
-	return gobreaker.NewCircuitBreaker[[]rueidis.RedisMessage](gobreaker.Settings{
+func newBreaker(reset time.Duration) *gobreaker.CircuitBreaker[rueidis.RedisMessage] {
+	return gobreaker.NewCircuitBreaker[rueidis.RedisMessage](gobreaker.Settings{
 		Name:        "redis",
 		MaxRequests: 1,
 		Interval:    breakerWindow,
@@ -166,15 +166,25 @@ func newBreaker(reset time.Duration) *gobreaker.CircuitBreaker[[]rueidis.RedisMe
 	})
 }
 
-// call runs a script through the circuit breaker.
-func (b *RedisBroker) call(ctx context.Context, script *rueidis.Lua, keys, args []string) ([]rueidis.RedisMessage, error) {
-	res, err := b.breaker.Execute(func() ([]rueidis.RedisMessage, error) {
-		return script.Exec(ctx, b.client, keys, args).ToArray()
-	})
+// do runs one Redis call with the broker's deadline, through the circuit
+// breaker: every call of the broker and its store goes through here.
+func (b *RedisBroker) do(ctx context.Context, fn func(ctx context.Context) rueidis.RedisResult) (rueidis.RedisMessage, error) {
+	ctx, cancel := context.WithTimeout(ctx, b.cfg.Timeout)
+	defer cancel()
+	m, err := b.breaker.Execute(func() (rueidis.RedisMessage, error) { return fn(ctx).ToMessage() })
 	if errors.Is(err, gobreaker.ErrOpenState) || errors.Is(err, gobreaker.ErrTooManyRequests) {
-		return nil, ErrUnavailable
+		return m, ErrUnavailable
 	}
-	return res, err
+	return m, err
+}
+
+// call runs a script through do and returns its array answer.
+func (b *RedisBroker) call(ctx context.Context, script *rueidis.Lua, keys, args []string) ([]rueidis.RedisMessage, error) {
+	m, err := b.do(ctx, func(ctx context.Context) rueidis.RedisResult { return script.Exec(ctx, b.client, keys, args) })
+	if err != nil {
+		return nil, err
+	}
+	return m.ToArray()
 }
 
 // Health reports the circuit breaker's state.
@@ -186,14 +196,6 @@ func (b *RedisBroker) Health() Health {
 		return Probing
 	}
 	return Degraded
-}
-
-func cmpDefault[T comparable](v, def T) T {
-	var zero T
-	if v == zero {
-		return def
-	}
-	return v
 }
 
 // keys returns the channel's Redis keys: offset counter, epoch, stream,
@@ -263,8 +265,6 @@ func (b *RedisBroker) Publish(ctx context.Context, ch string, data []byte, opts 
 	if opts.IdempotencyKey != "" {
 		idem, hasKey = b.cfg.Prefix+":{"+ch+"}:idem:"+opts.IdempotencyKey, "1"
 	}
-	ctx, cancel := context.WithTimeout(ctx, b.cfg.Timeout)
-	defer cancel()
 	res, err := b.call(ctx, b.publish, []string{seq, epoch, stream, idem}, []string{
 		string(data), strconv.Itoa(b.cfg.MaxHistory), strconv.FormatInt(b.cfg.Retention.Milliseconds(), 10), pubsub,
 		strconv.FormatInt(b.cfg.IdempotencyWindow.Milliseconds(), 10), newEpoch(), hasKey,
@@ -304,7 +304,7 @@ func parsePublished(msg string) (Publication, string, error) {
 // Subscribe implements Broker: the first reference starts a receive
 // goroutine and returns once Redis confirmed the subscription.
 func (b *RedisBroker) Subscribe(ctx context.Context, ch string) error {
-	if err := b.check(ch); err != nil {
+	if err := validChannel(ch); err != nil {
 		return err
 	}
 	b.mu.Lock()
@@ -378,8 +378,7 @@ func (b *RedisBroker) deliver(ch string, s *redisSub, p Publication) {
 		return // a repeat
 	}
 	if s.last.Epoch == p.Epoch && p.Offset > s.last.Offset+1 {
-		s.holds++
-		s.repairing = true
+		s.holds++ // later deliveries wait in held, so one repair runs at a time
 		s.held = append(s.held, p)
 		b.wg.Add(1)
 		go b.repair(ch, s, s.last)
@@ -397,21 +396,20 @@ func (b *RedisBroker) repair(ch string, s *redisSub, from Position) {
 	defer b.wg.Done()
 	res, err := b.read(context.Background(), ch, from, 0)
 	s.mu.Lock()
-	if err == nil && res.Recovered {
+	switch {
+	case err == nil && res.Recovered:
 		for _, p := range res.Publications {
-			if p.Offset <= s.last.Offset {
-				continue
+			if p.Offset > s.last.Offset {
+				s.last = p.Position
+				b.cfg.Handler(p)
 			}
-			s.last = p.Position
-			b.cfg.Handler(p)
 		}
-	} else if b.cfg.OnGap != nil {
-		b.cfg.OnGap(ch)
-	}
-	if !(err == nil && res.Recovered) && len(s.held) > 0 {
+	default:
+		if b.cfg.OnGap != nil {
+			b.cfg.OnGap(ch)
+		}
 		s.last = Position{} // accept what comes next: the subscribers resync
 	}
-	s.repairing = false
 	s.mu.Unlock()
 	b.release(s)
 }
@@ -479,8 +477,6 @@ func (b *RedisBroker) release(s *redisSub) {
 // read fetches the history of ch after since.
 func (b *RedisBroker) read(ctx context.Context, ch string, since Position, limit int) (HistoryResult, error) {
 	seq, epoch, stream, _ := b.keys(ch)
-	ctx, cancel := context.WithTimeout(ctx, b.cfg.Timeout)
-	defer cancel()
 	// One read for the top, a second for the entries once their number is
 	// known; the script reads both when since is set, at most MaxHistory+1.
 	want := 0

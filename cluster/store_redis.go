@@ -22,7 +22,7 @@ const storeCacheTTL = time.Minute
 // snapshot for a new subscriber is usually a local read, and a change made
 // on any node evicts the cached copy on every other.
 type RedisStore struct {
-	b *RedisBroker // shares its client, its deadlines and its circuit breaker
+	b *RedisBroker // shares its client, and every call goes through its do: deadline and circuit breaker
 }
 
 // Store returns the broker's store, on the same Redis connections.
@@ -65,13 +65,17 @@ func decodeRecord(key, v string) (Record, error) {
 
 // Get implements Store, from the client-side cache when it can.
 func (s *RedisStore) Get(ctx context.Context, table, key string) (Record, error) {
-	ctx, cancel := context.WithTimeout(ctx, s.b.cfg.Timeout)
-	defer cancel()
 	c := s.b.client
-	v, err := c.DoCache(ctx, c.B().Hget().Key(s.table(table)).Field(key).Cache(), storeCacheTTL).ToString()
+	m, err := s.b.do(ctx, func(ctx context.Context) rueidis.RedisResult {
+		return c.DoCache(ctx, c.B().Hget().Key(s.table(table)).Field(key).Cache(), storeCacheTTL)
+	})
 	if rueidis.IsRedisNil(err) {
 		return Record{}, ErrNotFound
 	}
+	if err != nil {
+		return Record{}, fmt.Errorf("cluster: get %s/%s: %w", table, key, err)
+	}
+	v, err := m.ToString()
 	if err != nil {
 		return Record{}, fmt.Errorf("cluster: get %s/%s: %w", table, key, err)
 	}
@@ -80,15 +84,19 @@ func (s *RedisStore) Get(ctx context.Context, table, key string) (Record, error)
 
 // List implements Store.
 func (s *RedisStore) List(ctx context.Context, table string) ([]Record, error) {
-	ctx, cancel := context.WithTimeout(ctx, s.b.cfg.Timeout)
-	defer cancel()
 	c := s.b.client
-	m, err := c.DoCache(ctx, c.B().Hgetall().Key(s.table(table)).Cache(), storeCacheTTL).AsStrMap()
+	m, err := s.b.do(ctx, func(ctx context.Context) rueidis.RedisResult {
+		return c.DoCache(ctx, c.B().Hgetall().Key(s.table(table)).Cache(), storeCacheTTL)
+	})
 	if err != nil {
 		return nil, fmt.Errorf("cluster: list %s: %w", table, err)
 	}
-	recs := make([]Record, 0, len(m))
-	for k, v := range m {
+	fields, err := m.AsStrMap()
+	if err != nil {
+		return nil, fmt.Errorf("cluster: list %s: %w", table, err)
+	}
+	recs := make([]Record, 0, len(fields))
+	for k, v := range fields {
 		r, err := decodeRecord(k, v)
 		if err != nil {
 			return nil, err
@@ -100,8 +108,6 @@ func (s *RedisStore) List(ctx context.Context, table string) ([]Record, error) {
 
 // Put implements Store with one Lua compare-and-set.
 func (s *RedisStore) Put(ctx context.Context, table, key string, value []byte, expect uint64) (Record, error) {
-	ctx, cancel := context.WithTimeout(ctx, s.b.cfg.Timeout)
-	defer cancel()
 	res, err := s.b.call(ctx, putScript, []string{s.table(table)}, []string{key, strconv.FormatUint(expect, 10), string(value)})
 	if err != nil {
 		return Record{}, fmt.Errorf("cluster: put %s/%s: %w", table, key, err)
@@ -132,8 +138,6 @@ func conflict(key string, m rueidis.RedisMessage) error {
 
 // Delete implements Store.
 func (s *RedisStore) Delete(ctx context.Context, table, key string, expect uint64) error {
-	ctx, cancel := context.WithTimeout(ctx, s.b.cfg.Timeout)
-	defer cancel()
 	res, err := s.b.call(ctx, deleteScript, []string{s.table(table)}, []string{key, strconv.FormatUint(expect, 10)})
 	if err != nil {
 		return fmt.Errorf("cluster: delete %s/%s: %w", table, key, err)
