@@ -94,6 +94,7 @@ type RedisBroker struct {
 	publish *rueidis.Lua
 	history *rueidis.Lua
 	breaker *gobreaker.CircuitBreaker[rueidis.RedisMessage] // wraps every Redis call (do)
+	store   *RedisStore                                     // the store on the same client, made once
 
 	mu     sync.Mutex           // guards subs and closed
 	subs   map[string]*redisSub // by channel
@@ -136,14 +137,16 @@ func NewRedisBroker(cfg RedisConfig) (*RedisBroker, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cluster: cannot connect to Redis %v: %w", cfg.Addrs, err)
 	}
-	return &RedisBroker{
+	b := &RedisBroker{
 		cfg:     cfg,
 		client:  client,
 		publish: rueidis.NewLuaScript(publishScript),
 		history: rueidis.NewLuaScriptReadOnly(historyScript),
 		breaker: newBreaker(cfg.BreakerReset),
 		subs:    make(map[string]*redisSub),
-	}, nil
+	}
+	b.store = &RedisStore{b: b}
+	return b, nil
 }
 
 // newBreaker returns the circuit breaker around Redis calls. An error

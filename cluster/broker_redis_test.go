@@ -405,3 +405,42 @@ func TestRedisBrokerResubscribeChurn(t *testing.T) {
 	case <-time.After(200 * time.Millisecond):
 	}
 }
+
+// TestRedisStoreReadsItsOwnWrites reads each record right after writing
+// or deleting it, many times: the cached copy must never hide the write.
+func TestRedisStoreReadsItsOwnWrites(t *testing.T) {
+	srv := redistest.Start(t)
+	b := newRedisBroker(t, srv.Addr, func(cluster.Publication) {})
+	t.Cleanup(func() { _ = b.Close() })
+	s, ctx := b.Store(), context.Background()
+	var ver uint64
+	for i := range 300 {
+		if i%50 == 49 {
+			if err := s.Delete(ctx, "t", "k", ver); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.Get(ctx, "t", "k"); !errors.Is(err, cluster.ErrNotFound) {
+				t.Fatalf("Get right after Delete: %v", err)
+			}
+			if recs, err := s.List(ctx, "t"); err != nil || len(recs) != 0 {
+				t.Fatalf("List right after Delete: %v %v", recs, err)
+			}
+			ver = 0
+			continue
+		}
+		if _, err := s.Get(ctx, "t", "k"); err != nil && !errors.Is(err, cluster.ErrNotFound) {
+			t.Fatal(err) // fills the cache with the current copy
+		}
+		r, err := s.Put(ctx, "t", "k", []byte(strconv.Itoa(i)), ver)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ver = r.Version
+		if got, err := s.Get(ctx, "t", "k"); err != nil || got.Version != ver || string(got.Value) != strconv.Itoa(i) {
+			t.Fatalf("Get right after Put %d: %+v, %v", ver, got, err)
+		}
+		if recs, err := s.List(ctx, "t"); err != nil || len(recs) != 1 || recs[0].Version != ver {
+			t.Fatalf("List right after Put %d: %+v, %v", ver, recs, err)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -22,11 +23,12 @@ const storeCacheTTL = time.Minute
 // snapshot for a new subscriber is usually a local read, and a change made
 // on any node evicts the cached copy on every other.
 type RedisStore struct {
-	b *RedisBroker // shares its client, and every call goes through its do: deadline and circuit breaker
+	b     *RedisBroker // shares its client, and every call goes through its do: deadline and circuit breaker
+	marks writeMarks   // this node's writes its cache may not show yet
 }
 
 // Store returns the broker's store, on the same Redis connections.
-func (b *RedisBroker) Store() *RedisStore { return &RedisStore{b: b} }
+func (b *RedisBroker) Store() *RedisStore { return b.store }
 
 func (s *RedisStore) table(name string) string { return s.b.cfg.Prefix + ":{t:" + name + "}" }
 
@@ -63,12 +65,27 @@ func decodeRecord(key, v string) (Record, error) {
 	return Record{Key: key, Value: []byte(val), Version: n}, nil
 }
 
-// Get implements Store, from the client-side cache when it can.
+// Get implements Store, from the client-side cache unless the cache may
+// not show this node's last write of the record yet.
 func (s *RedisStore) Get(ctx context.Context, table, key string) (Record, error) {
 	c := s.b.client
-	m, err := s.b.do(ctx, func(ctx context.Context) rueidis.RedisResult {
+	r, err := s.get(ctx, table, key, func(ctx context.Context) rueidis.RedisResult {
 		return c.DoCache(ctx, c.B().Hget().Key(s.table(table)).Field(key).Cache(), storeCacheTTL)
 	})
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return r, err
+	}
+	if s.marks.fresh(table, key, err == nil, r.Version) {
+		return r, err
+	}
+	return s.get(ctx, table, key, func(ctx context.Context) rueidis.RedisResult {
+		return c.Do(ctx, c.B().Hget().Key(s.table(table)).Field(key).Build())
+	})
+}
+
+// get runs one HGET and decodes its answer.
+func (s *RedisStore) get(ctx context.Context, table, key string, hget func(context.Context) rueidis.RedisResult) (Record, error) {
+	m, err := s.b.do(ctx, hget)
 	if rueidis.IsRedisNil(err) {
 		return Record{}, ErrNotFound
 	}
@@ -82,12 +99,31 @@ func (s *RedisStore) Get(ctx context.Context, table, key string) (Record, error)
 	return decodeRecord(key, v)
 }
 
-// List implements Store.
+// List implements Store, from the cache unless it may not show this
+// node's writes to the table yet.
 func (s *RedisStore) List(ctx context.Context, table string) ([]Record, error) {
 	c := s.b.client
-	m, err := s.b.do(ctx, func(ctx context.Context) rueidis.RedisResult {
+	recs, err := s.list(ctx, table, func(ctx context.Context) rueidis.RedisResult {
 		return c.DoCache(ctx, c.B().Hgetall().Key(s.table(table)).Cache(), storeCacheTTL)
 	})
+	if err != nil {
+		return nil, err
+	}
+	versions := make(map[string]uint64, len(recs))
+	for _, r := range recs {
+		versions[r.Key] = r.Version
+	}
+	if s.marks.freshTable(table, versions) {
+		return recs, nil
+	}
+	return s.list(ctx, table, func(ctx context.Context) rueidis.RedisResult {
+		return c.Do(ctx, c.B().Hgetall().Key(s.table(table)).Build())
+	})
+}
+
+// list runs one HGETALL and decodes its answer.
+func (s *RedisStore) list(ctx context.Context, table string, hgetall func(context.Context) rueidis.RedisResult) ([]Record, error) {
+	m, err := s.b.do(ctx, hgetall)
 	if err != nil {
 		return nil, fmt.Errorf("cluster: list %s: %w", table, err)
 	}
@@ -117,6 +153,7 @@ func (s *RedisStore) Put(ctx context.Context, table, key string, value []byte, e
 	}
 	if ok, _ := res[0].AsInt64(); ok == 1 {
 		ver, _ := res[1].AsInt64()
+		s.marks.set(table, key, uint64(ver))
 		return Record{Key: key, Value: value, Version: uint64(ver)}, nil
 	}
 	return Record{}, conflict(key, res[1])
@@ -147,6 +184,7 @@ func (s *RedisStore) Delete(ctx context.Context, table, key string, expect uint6
 	}
 	switch n, _ := res[0].AsInt64(); {
 	case n == 1:
+		s.marks.set(table, key, markDeleted)
 		return nil
 	case n == 0:
 		return ErrNotFound
