@@ -7,60 +7,59 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/bellhop/bellhop/cluster/redistest"
 	"github.com/bellhop/bellhop/codec"
-	"github.com/bellhop/bellhop/dispatch/auth"
 )
+
+// redisNodes starts a Redis and n nodes joined through it (API key k1).
+func redisNodes(t *testing.T, n int) (*redistest.Server, []*testApp) {
+	t.Helper()
+	srv := redistest.Start(t)
+	host, port, _ := net.SplitHostPort(srv.Addr)
+	nodes := make([]*testApp, n)
+	for i := range nodes {
+		nodes[i] = startApp(t, testEnv("JWT_SECRET="+testSecret, "API_KEY=k1", "REDIS_HOST="+host, "REDIS_PORT="+port))
+	}
+	return srv, nodes
+}
+
+// subscribeRooms connects a front desk to node and subscribes it to the
+// rooms namespace (since: a messageId to resume after, or empty), reading
+// up to the subscription's answer, which it returns: from then on the node
+// is subscribed in Redis.
+func subscribeRooms(t *testing.T, node *testApp, since string) (*wsConn, string) {
+	t.Helper()
+	c := wsDial(t, node.srv.Addr().String(), "/ws?token="+frontDeskToken(t), nil)
+	payload := ""
+	if since != "" {
+		payload = `,"payload":{"since":"` + since + `"}`
+	}
+	c.send(t, codec.OpText, []byte(`{"event":"SUBSCRIBE","namespace":"rooms","correlationId":"sub"`+payload+`}`))
+	c.readUntil(t, `"event":"AUTHENTICATED"`)
+	return c, c.readUntil(t, `"sub"`)
+}
+
+// publishRoom sets a room's status through node's backend API.
+func publishRoom(t *testing.T, node *testApp, room, status string) {
+	t.Helper()
+	if code, body := apiCall(t, node.admin, "k1", "POST", "/api/v1/publish", roomUpdate(room, status)); code != http.StatusOK {
+		t.Fatalf("publish %s %s: %d %s", room, status, code, body)
+	}
+}
 
 // TestTwoNodesThroughRedis starts two nodes joined by a real Redis
 // (REDIS_HOST, REDIS_PORT): a room change published through node A's
 // backend API reaches a front desk connected to node B.
 func TestTwoNodesThroughRedis(t *testing.T) {
-	srv := redistest.Start(t)
-	host, port, _ := net.SplitHostPort(srv.Addr)
-	env := func() map[string]string {
-		return testEnv("JWT_SECRET="+testSecret, "API_KEY=k1", "REDIS_HOST="+host, "REDIS_PORT="+port)
-	}
-	nodeA, nodeB := startApp(t, env()), startApp(t, env())
-	if recs := nodeB.logs.records("hotel endpoint on"); len(recs) != 1 || recs[0]["broker"] != "redis" {
+	_, nodes := redisNodes(t, 2)
+	if recs := nodes[1].logs.records("hotel endpoint on"); len(recs) != 1 || recs[0]["broker"] != "redis" {
 		t.Fatalf("node B is not on the Redis broker: %v", recs)
 	}
-
-	signer, err := auth.NewSigner("dev", []byte(testSecret))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tok, err := signer.Sign(auth.Claims{Subject: "fd-1", Role: auth.FrontDesk, Property: "grand", Expires: time.Now().Add(time.Hour)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := wsDial(t, nodeB.srv.Addr().String(), "/ws?token="+tok, nil)
-	c.send(t, codec.OpText, []byte(`{"event":"SUBSCRIBE","namespace":"rooms","correlationId":"s1"}`))
-	// AUTHENTICATED, then the subscription's answer: from then on node B
-	// is subscribed in Redis.
-	for _, want := range []string{`"event":"AUTHENTICATED"`, `"s1"`} {
-		if _, msg := c.read(t); !strings.Contains(string(msg), want) {
-			t.Fatalf("got %s, want %s", msg, want)
-		}
-	}
-	req, _ := http.NewRequest("POST", "http://"+nodeA.admin+"/api/v1/publish", strings.NewReader(
-		`{"event":"ROOM_STATUS_UPDATE","property":"grand","payload":{"roomNumber":"101","status":"DIRTY"}}`))
-	req.Header.Set("X-API-Key", "k1")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil || resp.StatusCode != 200 {
-		t.Fatalf("publish on node A: %v %v", resp, err)
-	}
-	resp.Body.Close()
-	for {
-		_, msg := c.read(t)
-		if strings.Contains(string(msg), `"roomNumber":"101"`) {
-			if !strings.Contains(string(msg), `"DIRTY"`) {
-				t.Fatalf("room update without its status: %s", msg)
-			}
-			return
-		}
+	c, _ := subscribeRooms(t, nodes[1], "")
+	publishRoom(t, nodes[0], "101", "DIRTY")
+	if msg := c.readUntil(t, `"roomNumber":"101"`); !strings.Contains(msg, `"DIRTY"`) {
+		t.Fatalf("room update without its status: %s", msg)
 	}
 }
 
@@ -81,22 +80,11 @@ func TestRedisUnreachableStopsStartup(t *testing.T) {
 // the API fail with an error (never a false success), the breaker opens,
 // /readyz says degraded and the metric shows the open breaker.
 func TestRedisOutageShowsDegraded(t *testing.T) {
-	srv := redistest.Start(t)
-	host, port, _ := net.SplitHostPort(srv.Addr)
-	a := startApp(t, testEnv("JWT_SECRET="+testSecret, "API_KEY=k1", "REDIS_HOST="+host, "REDIS_PORT="+port))
-	publish := func() int {
-		req, _ := http.NewRequest("POST", "http://"+a.admin+"/api/v1/publish", strings.NewReader(
-			`{"event":"SYSTEM_ALERT","property":"grand","payload":{"message":"test","severity":"info"}}`))
-		req.Header.Set("X-API-Key", "k1")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp.StatusCode
-	}
-	if code := publish(); code != http.StatusOK {
-		t.Fatalf("publish with Redis up: %d", code)
+	srv, nodes := redisNodes(t, 1)
+	a := nodes[0]
+	alert := `{"event":"SYSTEM_ALERT","property":"grand","payload":{"message":"test","severity":"info"}}`
+	if code, body := apiCall(t, a.admin, "k1", "POST", "/api/v1/publish", alert); code != http.StatusOK {
+		t.Fatalf("publish with Redis up: %d %s", code, body)
 	}
 	if _, body := a.get(t, "/readyz"); body != "ready\n" {
 		t.Fatalf("/readyz with Redis up: %q", body)
@@ -106,7 +94,7 @@ func TestRedisOutageShowsDegraded(t *testing.T) {
 	}
 	srv.Stop()
 	for range 30 {
-		if code := publish(); code == http.StatusOK {
+		if code, _ := apiCall(t, a.admin, "k1", "POST", "/api/v1/publish", alert); code == http.StatusOK {
 			t.Fatal("a publish reported success with Redis stopped")
 		}
 	}
@@ -124,46 +112,11 @@ func TestRedisOutageShowsDegraded(t *testing.T) {
 // resumes on node B with the last messageId it saw: it gets exactly the two
 // it missed, in order.
 func TestResumeOnAnotherNode(t *testing.T) {
-	srv := redistest.Start(t)
-	host, port, _ := net.SplitHostPort(srv.Addr)
-	env := func() map[string]string {
-		return testEnv("JWT_SECRET="+testSecret, "API_KEY=k1", "REDIS_HOST="+host, "REDIS_PORT="+port)
-	}
-	nodeA, nodeB := startApp(t, env()), startApp(t, env())
-	signer, err := auth.NewSigner("dev", []byte(testSecret))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tok, err := signer.Sign(auth.Claims{Subject: "fd-1", Role: auth.FrontDesk, Property: "grand", Expires: time.Now().Add(time.Hour)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	publish := func(status string) {
-		t.Helper()
-		req, _ := http.NewRequest("POST", "http://"+nodeB.admin+"/api/v1/publish", strings.NewReader(
-			`{"event":"ROOM_STATUS_UPDATE","property":"grand","payload":{"roomNumber":"101","status":"`+status+`"}}`))
-		req.Header.Set("X-API-Key", "k1")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil || resp.StatusCode != 200 {
-			t.Fatalf("publish %s: %v %v", status, resp, err)
-		}
-		resp.Body.Close()
-	}
-	// readUntil reads until a message containing want and returns it.
-	readUntil := func(c *wsConn, want string) string {
-		t.Helper()
-		for {
-			_, msg := c.read(t)
-			if strings.Contains(string(msg), want) {
-				return string(msg)
-			}
-		}
-	}
-	c := wsDial(t, nodeA.srv.Addr().String(), "/ws?token="+tok, nil)
-	c.send(t, codec.OpText, []byte(`{"event":"SUBSCRIBE","namespace":"rooms","correlationId":"s1"}`))
-	readUntil(c, `"s1"`)
-	publish("DIRTY")
-	msg := readUntil(c, `"DIRTY"`)
+	_, nodes := redisNodes(t, 2)
+	nodeA, nodeB := nodes[0], nodes[1]
+	c, _ := subscribeRooms(t, nodeA, "")
+	publishRoom(t, nodeB, "101", "DIRTY")
+	msg := c.readUntil(t, `"DIRTY"`)
 	_, rest, ok := strings.Cut(msg, `"messageId":"`)
 	if !ok {
 		t.Fatalf("no messageId in %s", msg)
@@ -188,49 +141,27 @@ func TestResumeOnAnotherNode(t *testing.T) {
 	if err := <-stopped; err != nil {
 		t.Fatalf("node A shutdown: %v", err)
 	}
-	publish("CLEANING")
-	publish("CLEANED")
+	publishRoom(t, nodeB, "101", "CLEANING")
+	publishRoom(t, nodeB, "101", "CLEANED")
 
-	c2 := wsDial(t, nodeB.srv.Addr().String(), "/ws?token="+tok, nil)
-	c2.send(t, codec.OpText, []byte(`{"event":"SUBSCRIBE","namespace":"rooms","correlationId":"s2","payload":{"since":"`+last+`"}}`))
-	sub := readUntil(c2, `"s2"`)
+	c2, sub := subscribeRooms(t, nodeB, last)
 	if !strings.Contains(sub, `"recovered":true`) || !strings.Contains(sub, `"missed":2`) {
 		t.Fatalf("resume on node B: %s", sub)
 	}
-	if got := readUntil(c2, `"roomNumber":"101"`); !strings.Contains(got, `"CLEANING"`) {
-		t.Fatalf("first missed message: %s", got)
-	}
-	if got := readUntil(c2, `"roomNumber":"101"`); !strings.Contains(got, `"CLEANED"`) {
-		t.Fatalf("second missed message: %s", got)
+	for _, want := range []string{`"CLEANING"`, `"CLEANED"`} {
+		if got := c2.readUntil(t, `"roomNumber":"101"`); !strings.Contains(got, want) {
+			t.Fatalf("missed message: %s, want %s", got, want)
+		}
 	}
 }
 
 // TestRoomBoardSharedAcrossNodes: a room seeded through node A's API is on
 // node B's board: the room state lives in Redis.
 func TestRoomBoardSharedAcrossNodes(t *testing.T) {
-	srv := redistest.Start(t)
-	host, port, _ := net.SplitHostPort(srv.Addr)
-	env := func() map[string]string {
-		return testEnv("JWT_SECRET="+testSecret, "API_KEY=k1", "REDIS_HOST="+host, "REDIS_PORT="+port)
-	}
-	nodeA, nodeB := startApp(t, env()), startApp(t, env())
-	req, _ := http.NewRequest("POST", "http://"+nodeA.admin+"/api/v1/publish", strings.NewReader(
-		`{"event":"ROOM_STATUS_UPDATE","property":"grand","payload":{"roomNumber":"204","status":"DIRTY"}}`))
-	req.Header.Set("X-API-Key", "k1")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil || resp.StatusCode != 200 {
-		t.Fatalf("publish on node A: %v %v", resp, err)
-	}
-	resp.Body.Close()
-	req, _ = http.NewRequest("GET", "http://"+nodeB.admin+"/api/v1/rooms?property=grand", nil)
-	req.Header.Set("X-API-Key", "k1")
-	resp, err = http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != 200 || !strings.Contains(string(body), `"204"`) || !strings.Contains(string(body), `"DIRTY"`) {
-		t.Fatalf("node B's board: %d %s", resp.StatusCode, body)
+	_, nodes := redisNodes(t, 2)
+	publishRoom(t, nodes[0], "204", "DIRTY")
+	code, body := apiCall(t, nodes[1].admin, "k1", "GET", "/api/v1/rooms?property=grand", "")
+	if code != http.StatusOK || !strings.Contains(body, `"204"`) || !strings.Contains(body, `"DIRTY"`) {
+		t.Fatalf("node B's board: %d %s", code, body)
 	}
 }

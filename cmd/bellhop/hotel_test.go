@@ -1,6 +1,7 @@
 package main
 
 import (
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -14,24 +15,10 @@ import (
 
 const testSecret = "bellhop-test-secret-0123456789abcdef"
 
-// TestHotelEndpoint starts the binary's app with a JWT secret and an API key
-// and checks the wiring: the backend API seeds a room, a token in the query
-// authenticates on WS_PATH, the subscriber gets the board, and the service's
-// metrics are served.
-func TestHotelEndpoint(t *testing.T) {
-	a := startApp(t, testEnv("JWT_SECRET="+testSecret, "API_KEY=k1"))
-	req, _ := http.NewRequest("POST", "http://"+a.admin+"/api/v1/publish", strings.NewReader(
-		`{"event":"ROOM_STATUS_UPDATE","property":"grand","payload":{"roomNumber":"101","status":"DIRTY"}}`))
-	req.Header.Set("X-API-Key", "k1")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil || resp.StatusCode != 200 {
-		t.Fatalf("publish: %v %v", resp, err)
-	}
-	resp.Body.Close()
-	if code, _ := a.get(t, "/api/v1/rooms?property=grand"); code != http.StatusUnauthorized {
-		t.Fatalf("API without key: %d, want 401", code)
-	}
-
+// frontDeskToken mints a front-desk token of property "grand", signed
+// with testSecret.
+func frontDeskToken(t *testing.T) string {
+	t.Helper()
 	signer, err := auth.NewSigner("dev", []byte(testSecret))
 	if err != nil {
 		t.Fatal(err)
@@ -40,7 +27,57 @@ func TestHotelEndpoint(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := wsDial(t, a.srv.Addr().String(), "/ws?token="+tok, nil)
+	return tok
+}
+
+// apiCall sends one backend API request to the admin server at admin,
+// with key (empty: none), and returns the status and body.
+func apiCall(t *testing.T, admin, key, method, path, body string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, "http://"+admin+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if key != "" {
+		req.Header.Set("X-API-Key", key)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// roomUpdate is the API body that sets room's status in property "grand".
+func roomUpdate(room, status string) string {
+	return `{"event":"ROOM_STATUS_UPDATE","property":"grand","payload":{"roomNumber":"` + room + `","status":"` + status + `"}}`
+}
+
+// readUntil reads frames until one contains want and returns it.
+func (c *wsConn) readUntil(t *testing.T, want string) string {
+	t.Helper()
+	for {
+		if _, msg := c.read(t); strings.Contains(string(msg), want) {
+			return string(msg)
+		}
+	}
+}
+
+// TestHotelEndpoint starts the binary's app with a JWT secret and an API key
+// and checks the wiring: the backend API seeds a room, a token in the query
+// authenticates on WS_PATH, the subscriber gets the board, and the service's
+// metrics are served.
+func TestHotelEndpoint(t *testing.T) {
+	a := startApp(t, testEnv("JWT_SECRET="+testSecret, "API_KEY=k1"))
+	if code, body := apiCall(t, a.admin, "k1", "POST", "/api/v1/publish", roomUpdate("101", "DIRTY")); code != 200 {
+		t.Fatalf("publish: %d %s", code, body)
+	}
+	if code, _ := a.get(t, "/api/v1/rooms?property=grand"); code != http.StatusUnauthorized {
+		t.Fatalf("API without key: %d, want 401", code)
+	}
+	c := wsDial(t, a.srv.Addr().String(), "/ws?token="+frontDeskToken(t), nil)
 	c.send(t, codec.OpText, []byte(`{"event":"SUBSCRIBE","namespace":"rooms"}`))
 	for _, want := range []string{`"event":"AUTHENTICATED"`, `"roomNumber":"101"`} {
 		_, msg := c.read(t)
