@@ -17,17 +17,42 @@ import (
 	"github.com/bellhop/bellhop/bench"
 )
 
+// configCase is one command line for loadConfig: either check accepts the
+// options it gives, or its error contains err.
+type configCase struct {
+	name  string
+	args  []string
+	check func(*options) bool
+	err   string
+}
+
+func runConfigCases(t *testing.T, cases []configCase) {
+	t.Helper()
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			o, err := loadConfig(c.args, io.Discard)
+			if c.err != "" {
+				if err == nil || !strings.Contains(err.Error(), c.err) {
+					t.Fatalf("err = %v, want one containing %q", err, c.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !c.check(o) {
+				t.Fatalf("options %+v hotel %+v", o.cfg, o.cfg.Hotel)
+			}
+		})
+	}
+}
+
 func TestLoadConfig(t *testing.T) {
 	ca := filepath.Join(t.TempDir(), "ca.pem")
 	if err := os.WriteFile(ca, []byte("not a certificate"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cases := []struct {
-		name  string
-		args  []string
-		check func(*options) bool
-		err   string
-	}{
+	cases := []configCase{
 		{"echo defaults", []string{"echo"}, func(o *options) bool {
 			return o.scenario.Name() == "echo" && o.cfg.Duration == bench.DefaultDuration && o.cfg.Conns == bench.DefaultConns &&
 				o.cfg.Target.Addr == "127.0.0.1:3001" && len(o.cfg.Sources) == 249
@@ -66,23 +91,7 @@ func TestLoadConfig(t *testing.T) {
 		{"stray argument", []string{"echo", "extra"}, nil, "unexpected arguments"},
 		{"unknown flag", []string{"echo", "-nope"}, nil, "not defined"},
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			o, err := loadConfig(c.args, io.Discard)
-			if c.err != "" {
-				if err == nil || !strings.Contains(err.Error(), c.err) {
-					t.Fatalf("err = %v, want one containing %q", err, c.err)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !c.check(o) {
-				t.Fatalf("options %+v", o)
-			}
-		})
-	}
+	runConfigCases(t, cases)
 }
 
 func TestHelpAndUsage(t *testing.T) {
@@ -266,12 +275,7 @@ func TestRunBellhop(t *testing.T) {
 }
 
 func TestLoadConfigHotel(t *testing.T) {
-	cases := []struct {
-		name  string
-		args  []string
-		check func(*options) bool
-		err   string
-	}{
+	cases := []configCase{
 		{"hotel defaults", []string{"hotel"}, func(o *options) bool {
 			h := o.cfg.Hotel
 			return o.scenario.Name() == "hotel" && o.cfg.Target.Path == "/ws" && o.cfg.Target.Addr == "127.0.0.1:3001" &&
@@ -294,23 +298,7 @@ func TestLoadConfigHotel(t *testing.T) {
 		{"echo keeps its URL", []string{"echo"}, func(o *options) bool { return o.cfg.Target.Path == "/echo" }, ""},
 		{"hotel remote", []string{"hotel", "-url", "ws://10.0.0.1:3001/ws"}, nil, "not on loopback"},
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			o, err := loadConfig(c.args, io.Discard)
-			if c.err != "" {
-				if err == nil || !strings.Contains(err.Error(), c.err) {
-					t.Fatalf("err = %v, want one containing %q", err, c.err)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !c.check(o) {
-				t.Fatalf("options %+v hotel %+v", o.cfg, o.cfg.Hotel)
-			}
-		})
-	}
+	runConfigCases(t, cases)
 	var out bytes.Buffer
 	_, _ = loadConfig([]string{"-h"}, &out)
 	for _, want := range []string{"  hotel ", "-low-rate", "-api-url", "-jwt-secret"} {
