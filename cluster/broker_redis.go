@@ -110,7 +110,7 @@ type redisSub struct {
 
 	mu    sync.Mutex
 	holds int           // Recover calls and a gap repair in progress: deliveries wait
-	held  []Publication // deliveries waiting for holds to reach 0
+	held  []Publication // deliveries waiting for holds to reach 0; a hold ends within the call deadline, so this holds at most a deadline's worth of the channel
 	last  Position      // the last position delivered, to drop repeats and see gaps
 }
 

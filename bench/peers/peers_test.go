@@ -99,17 +99,24 @@ var script = []step{
 	{"text B from another client", 2, websocket.TextMessage, []byte("B"), []int{0, 1}},
 }
 
+// start starts the peer on a free loopback port, or skips the test when
+// the peer cannot run here.
+func (p peer) start(t *testing.T) *server {
+	t.Helper()
+	if why := p.skip(); why != "" {
+		t.Skip(why)
+	}
+	addr := freeAddr(t)
+	return startServer(t, addr, p.argv(addr))
+}
+
 // TestPeers starts each server and runs the protocol script with three
 // clients, then checks that nothing else arrived, that other paths answer
 // 404, and that SIGTERM stops the server cleanly with clients connected.
 func TestPeers(t *testing.T) {
 	for _, p := range peers {
 		t.Run(p.name, func(t *testing.T) {
-			if why := p.skip(); why != "" {
-				t.Skip(why)
-			}
-			addr := freeAddr(t)
-			s := startServer(t, addr, p.argv(addr))
+			s := p.start(t)
 			clients := []*websocket.Conn{s.dial(t, path), s.dial(t, path), s.dial(t, path)}
 			runScript(t, clients, p.dropsEmpty)
 			fence(t, clients)
@@ -185,11 +192,7 @@ func checkNotFound(t *testing.T, s *server) {
 func TestPeersStopWithoutClients(t *testing.T) {
 	for _, p := range peers {
 		t.Run(p.name, func(t *testing.T) {
-			if why := p.skip(); why != "" {
-				t.Skip(why)
-			}
-			addr := freeAddr(t)
-			s := startServer(t, addr, p.argv(addr))
+			s := p.start(t)
 			if err := s.stop(); err != nil {
 				t.Fatalf("stop: %v\n%s", err, s.stderr)
 			}
