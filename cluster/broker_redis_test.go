@@ -444,3 +444,35 @@ func TestRedisStoreReadsItsOwnWrites(t *testing.T) {
 		}
 	}
 }
+
+func TestRedisCoordinator(t *testing.T) {
+	srv := redistest.Start(t)
+	n := 0
+	coordSuite(t, func(t *testing.T) cluster.Coordinator {
+		n++
+		b, err := cluster.NewRedisBroker(cluster.RedisConfig{
+			Addrs: []string{srv.Addr}, Handler: func(cluster.Publication) {}, Prefix: "c" + strconv.Itoa(n),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = b.Close() })
+		return b.Coordinator()
+	})
+}
+
+func TestRedisCoordinatorOnCluster(t *testing.T) {
+	rc := redistest.StartCluster(t, 3)
+	n := 0
+	coordSuite(t, func(t *testing.T) cluster.Coordinator {
+		n++
+		b, err := cluster.NewRedisBroker(cluster.RedisConfig{
+			Addrs: rc.Addrs(), Handler: func(cluster.Publication) {}, Prefix: "c" + strconv.Itoa(n),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = b.Close() })
+		return b.Coordinator()
+	})
+}
