@@ -28,7 +28,9 @@ func (c *RedisCoordinator) presenceKeys(group string) []string {
 
 func (c *RedisCoordinator) deadlinesKey() string { return c.b.cfg.Prefix + ":{deadlines}" }
 
-func (c *RedisCoordinator) leaseKey(name string) string { return c.b.cfg.Prefix + ":{lease:" + name + "}" }
+func (c *RedisCoordinator) leaseKey(name string) string {
+	return c.b.cfg.Prefix + ":{lease:" + name + "}"
+}
 
 // setPresenceScript: KEYS values hash, expiry zset; ARGV key, value, ttl ms.
 // The group's keys live as long as its longest-lived entry.
