@@ -181,7 +181,7 @@ func (a *api) requests(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *api) staff(w http.ResponseWriter, r *http.Request) {
-	a.read(w, r, "", func(_ context.Context, p string) (any, error) { return a.svc.staff.list(p), nil })
+	a.read(w, r, "", func(ctx context.Context, p string) (any, error) { return a.svc.roster(ctx, p) })
 }
 
 // read answers a GET for one property (the "property" query parameter)

@@ -1,35 +1,60 @@
 package dispatch
 
 import (
+	"context"
+	"slices"
 	"sort"
 	"sync"
 	"time"
+
+	json "github.com/goccy/go-json"
 
 	"github.com/bellhop/bellhop/dispatch/auth"
 	"github.com/bellhop/bellhop/engine"
 )
 
-// registry is this node's staff on shift: who is connected, their role,
-// department and floors, and how many requests they hold. Routing reads it
-// to pick an assignee. Safe for concurrent use (loops join and leave,
-// workers assign).
+// registry is this node's staff on shift: who is connected here, their
+// role, department and floors. A presence keeper (keep) mirrors it into
+// the cluster's Coordinator with TTL heartbeats, so routing on any node
+// sees staff connected to every node, and a dead node's staff drop out
+// when their entries expire. Someone whose last connection closed stays
+// present for the grace period, so a phone roaming between access points
+// does not flap. Safe for concurrent use: loops join and leave, workers
+// read, the keeper goroutine (owned by the Service) writes presence.
 type registry struct {
+	node  string        // this node's id, part of every presence key
+	grace time.Duration // how long a member stays after their last connection closed
+
 	mu    sync.Mutex
 	staff map[string]map[string]*staffEntry // property -> subject -> entry
+	last  map[string]time.Time              // property+"/"+subject -> last assignment made here (a tie-break hint)
+	kick  chan struct{}                     // capacity 1: the keeper has changes to write
 }
 
 type staffEntry struct {
-	subject      string
-	role         auth.Role
-	dept         string
-	floors       []int
-	conns        map[*engine.Conn]struct{} // open connections (a phone and a tablet)
-	open         int                       // requests assigned or in progress
-	lastAssigned time.Time
+	member
+	conns  map[*engine.Conn]struct{} // open connections (a phone and a tablet)
+	leftAt time.Time                 // when the last connection closed; zero while connected
+	dirty  bool                      // changed since the keeper last wrote it
 }
 
-func newRegistry() *registry {
-	return &registry{staff: make(map[string]map[string]*staffEntry)}
+// member is a staff member as stored in presence and shown by the API.
+type member struct {
+	Subject     string `json:"sub"`
+	Role        string `json:"role"`
+	Dept        string `json:"dept"`
+	Floors      []int  `json:"floors,omitempty"`
+	Node        string `json:"node"`
+	Connections int    `json:"connections"`
+}
+
+func newRegistry(node string, grace time.Duration) *registry {
+	return &registry{
+		node: node, grace: grace,
+		staff: make(map[string]map[string]*staffEntry),
+		last:  make(map[string]time.Time),
+		kick:  make(chan struct{}, 1),
+	}
 }
 
 // department is the routing department of a staff member: the dept claim,
@@ -68,15 +93,16 @@ func (r *registry) join(c *auth.Claims, conn *engine.Conn) {
 	}
 	e := p[c.Subject]
 	if e == nil {
-		e = &staffEntry{subject: c.Subject, conns: make(map[*engine.Conn]struct{})}
+		e = &staffEntry{member: member{Subject: c.Subject, Node: r.node}, conns: make(map[*engine.Conn]struct{})}
 		p[c.Subject] = e
 	}
-	e.role, e.dept, e.floors = c.Role, department(c), c.Floors
+	e.Role, e.Dept, e.Floors = c.Role.String(), department(c), c.Floors
 	e.conns[conn] = struct{}{}
+	e.Connections, e.leftAt, e.dirty = len(e.conns), time.Time{}, true
+	r.wake()
 }
 
-// leave drops a connection. The entry stays while it holds open requests,
-// so their counts survive a phone roaming between access points.
+// leave drops a connection. The member stays present for the grace period.
 func (r *registry) leave(c *auth.Claims, conn *engine.Conn) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -85,40 +111,231 @@ func (r *registry) leave(c *auth.Claims, conn *engine.Conn) {
 		return
 	}
 	delete(e.conns, conn)
-	if len(e.conns) == 0 && e.open == 0 {
-		delete(r.staff[c.Property], c.Subject)
+	e.Connections, e.dirty = len(e.conns), true
+	if len(e.conns) == 0 {
+		e.leftAt = time.Now()
+	}
+	r.wake()
+}
+
+func (r *registry) wake() {
+	select {
+	case r.kick <- struct{}{}:
+	default:
 	}
 }
 
-// candidates returns the connected staff of dept, best first: fewest open
-// requests, nearest floor to floor, longest since their last assignment.
-func (r *registry) candidates(property, dept string, floor int, exclude map[string]bool) []string {
+// present reports whether e counts as on shift at now. r.mu is held.
+func (r *registry) present(e *staffEntry, now time.Time) bool {
+	return len(e.conns) > 0 || now.Sub(e.leftAt) < r.grace
+}
+
+// local returns this node's present members of property.
+func (r *registry) local(property string) []member {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	var list []*staffEntry
+	now := time.Now()
+	var out []member
 	for _, e := range r.staff[property] {
-		if e.dept == dept && len(e.conns) > 0 && !exclude[e.subject] {
-			list = append(list, e)
+		if r.present(e, now) {
+			m := e.member
+			m.Floors = slices.Clone(e.Floors)
+			out = append(out, m)
 		}
-	}
-	sort.Slice(list, func(i, j int) bool {
-		a, b := list[i], list[j]
-		if a.open != b.open {
-			return a.open < b.open
-		}
-		if da, db := floorDistance(a.floors, floor), floorDistance(b.floors, floor); da != db {
-			return da < db
-		}
-		if !a.lastAssigned.Equal(b.lastAssigned) {
-			return a.lastAssigned.Before(b.lastAssigned)
-		}
-		return a.subject < b.subject
-	})
-	out := make([]string, len(list))
-	for i, e := range list {
-		out[i] = e.subject
 	}
 	return out
+}
+
+// assignedHere notes an assignment made on this node, for tie-breaks.
+func (r *registry) assignedHere(property, subject string, now time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.last) >= 1<<16 { // a bound: the hint is only a tie-break
+		clear(r.last)
+	}
+	r.last[property+"/"+subject] = now
+}
+
+func (r *registry) lastAssigned(property, subject string) time.Time {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.last[property+"/"+subject]
+}
+
+func presenceGroup(property string) string { return "staff:" + property }
+
+// keep runs the presence keeper until ctx ends: it writes changed entries
+// at once, refreshes every entry each heartbeat (a third of ttl), and
+// removes members whose grace ran out. It owns the registry's writes to
+// the Coordinator; a failed write is retried on the next beat.
+func (s *Service) keep(ctx context.Context) {
+	r := s.staff
+	beat := s.cfg.PresenceTTL / 3
+	tick := time.NewTicker(min(beat, max(r.grace/4, 10*time.Millisecond)))
+	defer tick.Stop()
+	lastBeat := time.Now()
+	for {
+		select {
+		case <-ctx.Done():
+			s.leaveCluster()
+			return
+		case <-r.kick:
+			s.syncPresence(false)
+		case now := <-tick.C:
+			all := now.Sub(lastBeat) >= beat
+			if all {
+				lastBeat = now
+			}
+			s.syncPresence(all)
+		}
+	}
+}
+
+type presenceWrite struct {
+	property, subject string
+	value             []byte // nil: remove
+}
+
+// syncPresence writes dirty entries (every entry when all) and removes
+// those past their grace.
+func (s *Service) syncPresence(all bool) {
+	r := s.staff
+	var writes []presenceWrite
+	r.mu.Lock()
+	now := time.Now()
+	for p, m := range r.staff {
+		for sub, e := range m {
+			switch {
+			case !r.present(e, now):
+				delete(m, sub)
+				writes = append(writes, presenceWrite{p, sub, nil})
+			case all || e.dirty:
+				v, _ := json.Marshal(e.member)
+				writes = append(writes, presenceWrite{p, sub, v})
+			}
+			e.dirty = false
+		}
+		if len(m) == 0 {
+			delete(r.staff, p)
+		}
+	}
+	r.mu.Unlock()
+	for _, w := range writes {
+		ctx, cancel := s.ctx()
+		var err error
+		if w.value == nil {
+			err = s.coord.RemovePresence(ctx, presenceGroup(w.property), w.subject+"@"+r.node)
+		} else {
+			err = s.coord.SetPresence(ctx, presenceGroup(w.property), w.subject+"@"+r.node, w.value, s.cfg.PresenceTTL)
+		}
+		cancel()
+		if err != nil {
+			s.log.Warn("presence not written; retried on the next beat", "err", err)
+			return
+		}
+	}
+}
+
+// leaveCluster removes this node's entries at shutdown, so other nodes
+// stop routing to it before the TTL would tell them.
+func (s *Service) leaveCluster() {
+	r := s.staff
+	r.mu.Lock()
+	var keys [][2]string
+	for p, m := range r.staff {
+		for sub := range m {
+			keys = append(keys, [2]string{p, sub})
+		}
+	}
+	r.mu.Unlock()
+	for _, k := range keys {
+		ctx, cancel := s.ctx()
+		_ = s.coord.RemovePresence(ctx, presenceGroup(k[0]), k[1]+"@"+r.node)
+		cancel()
+	}
+}
+
+// staffView is one row of GET /api/v1/staff: a member across the cluster.
+type staffView struct {
+	Subject     string   `json:"sub"`
+	Role        string   `json:"role"`
+	Dept        string   `json:"dept"`
+	Floors      []int    `json:"floors,omitempty"`
+	Nodes       []string `json:"nodes"`
+	Connections int      `json:"connections"`
+	Open        int      `json:"openRequests"`
+}
+
+// roster returns property's staff on shift across the cluster, with their
+// open requests: this node's from the registry, the others' from presence.
+func (s *Service) roster(ctx context.Context, property string) ([]staffView, error) {
+	recs, err := s.coord.Presence(ctx, presenceGroup(property))
+	if err != nil {
+		return nil, err
+	}
+	open, err := s.reqs.openBy(ctx, property)
+	if err != nil {
+		return nil, err
+	}
+	members := s.staff.local(property)
+	for _, rec := range recs {
+		var m member
+		if json.Unmarshal(rec.Value, &m) == nil && m.Node != s.staff.node && m.Subject != "" {
+			members = append(members, m)
+		}
+	}
+	bySub := make(map[string]*staffView)
+	for _, m := range members {
+		v := bySub[m.Subject]
+		if v == nil {
+			v = &staffView{Subject: m.Subject, Role: m.Role, Dept: m.Dept, Floors: m.Floors, Open: open[m.Subject]}
+			bySub[m.Subject] = v
+		}
+		v.Nodes = append(v.Nodes, m.Node)
+		v.Connections += m.Connections
+	}
+	out := make([]staffView, 0, len(bySub))
+	for _, v := range bySub {
+		slices.Sort(v.Nodes)
+		out = append(out, *v)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Subject < out[j].Subject })
+	return out, nil
+}
+
+// candidates returns the staff of dept on shift anywhere in the cluster,
+// best first: fewest open requests, nearest floor to floor, longest since
+// their last assignment here.
+func (s *Service) candidates(ctx context.Context, property, dept string, floor int, exclude map[string]bool) ([]string, error) {
+	all, err := s.roster(ctx, property)
+	if err != nil {
+		return nil, err
+	}
+	list := all[:0]
+	for _, v := range all {
+		if v.Dept == dept && !exclude[v.Subject] {
+			list = append(list, v)
+		}
+	}
+	sort.SliceStable(list, func(i, j int) bool {
+		a, b := list[i], list[j]
+		if a.Open != b.Open {
+			return a.Open < b.Open
+		}
+		if da, db := floorDistance(a.Floors, floor), floorDistance(b.Floors, floor); da != db {
+			return da < db
+		}
+		la, lb := s.staff.lastAssigned(property, a.Subject), s.staff.lastAssigned(property, b.Subject)
+		if !la.Equal(lb) {
+			return la.Before(lb)
+		}
+		return a.Subject < b.Subject
+	})
+	out := make([]string, len(list))
+	for i, v := range list {
+		out[i] = v.Subject
+	}
+	return out, nil
 }
 
 // floorDistance is how far the nearest covered floor is; staff without
@@ -133,43 +350,4 @@ func floorDistance(floors []int, floor int) int {
 		best = min(best, d)
 	}
 	return best
-}
-
-// assigned adjusts a staff member's open count (+1 on assignment, -1 when
-// a request leaves them).
-func (r *registry) assigned(property, subject string, delta int, now time.Time) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	e := r.staff[property][subject]
-	if e == nil {
-		return
-	}
-	e.open = max(0, e.open+delta)
-	if delta > 0 {
-		e.lastAssigned = now
-	}
-	if len(e.conns) == 0 && e.open == 0 {
-		delete(r.staff[property], subject)
-	}
-}
-
-// staffView is one row of GET /api/v1/staff.
-type staffView struct {
-	Subject     string `json:"sub"`
-	Role        string `json:"role"`
-	Dept        string `json:"dept"`
-	Floors      []int  `json:"floors,omitempty"`
-	Connections int    `json:"connections"`
-	Open        int    `json:"openRequests"`
-}
-
-func (r *registry) list(property string) []staffView {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	out := []staffView{}
-	for _, e := range r.staff[property] {
-		out = append(out, staffView{e.subject, e.role.String(), e.dept, e.floors, len(e.conns), e.open})
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Subject < out[j].Subject })
-	return out
 }

@@ -1,66 +1,82 @@
 package dispatch
 
 import (
+	"context"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
+	json "github.com/goccy/go-json"
+
+	"github.com/bellhop/bellhop/cluster"
 	"github.com/bellhop/bellhop/dispatch/auth"
 	"github.com/bellhop/bellhop/engine"
 )
 
+// newRoutingService returns a Service on a memory store and coord, not
+// started (no background goroutines), for white-box tests.
+func newRoutingService(t *testing.T, coord cluster.Coordinator, grace time.Duration) *Service {
+	t.Helper()
+	s := newTestService(t, Config{Coordinator: coord, NodeID: "n1", PresenceGrace: grace})
+	t.Cleanup(func() { _ = s.pool.Shutdown(context.Background()) })
+	return s
+}
+
 // TestCandidateOrdering checks routing's order: department (claim, else
-// role), connected only, not yet tried; then fewest open requests, nearest
-// floor, longest since the last assignment, name.
+// role), on shift only, not yet tried; then fewest open requests, nearest
+// floor, longest since the last assignment, name. Members marked remote
+// are on shift on another node (known from presence only).
 func TestCandidateOrdering(t *testing.T) {
 	t0 := time.Date(2026, 1, 1, 8, 0, 0, 0, time.UTC)
-	type member struct {
+	type staff struct {
 		sub    string
 		role   auth.Role
 		dept   string
 		floors []int
 		open   int
-		last   time.Duration // since t0 of the last assignment; 0 for never
-		away   bool          // joined then left
+		last   time.Duration // since t0 of the last assignment here; 0 for never
+		away   bool          // joined then left, beyond the grace
+		remote bool          // connected to another node
 	}
 	cases := []struct {
 		name    string
-		staff   []member
+		staff   []staff
 		dept    string
 		floor   int
 		exclude []string
 		want    []string
 	}{
-		{"department_by_role", []member{
+		{"department_by_role", []staff{
 			{sub: "hk", role: auth.Housekeeping}, {sub: "mt", role: auth.Maintenance}, {sub: "fd", role: auth.FrontDesk},
 			{sub: "cc", role: auth.Concierge},
 		}, "maintenance", 1, nil, []string{"mt"}},
-		{"department_claim_wins", []member{
+		{"department_claim_wins", []staff{
 			{sub: "a", role: auth.Housekeeping, dept: "maintenance"}, {sub: "b", role: auth.Maintenance},
 		}, "maintenance", 1, nil, []string{"a", "b"}},
-		{"fewest_open_first", []member{
+		{"fewest_open_first", []staff{
 			{sub: "busy", role: auth.Housekeeping, floors: []int{3}, open: 2},
 			{sub: "far", role: auth.Housekeeping, floors: []int{9}, open: 0},
-			{sub: "some", role: auth.Housekeeping, floors: []int{3}, open: 1},
+			{sub: "some", role: auth.Housekeeping, floors: []int{3}, open: 1, remote: true},
 		}, "housekeeping", 3, nil, []string{"far", "some", "busy"}},
-		{"nearest_floor", []member{
+		{"nearest_floor", []staff{
 			{sub: "f9", role: auth.Housekeeping, floors: []int{9}},
 			{sub: "none", role: auth.Housekeeping},
-			{sub: "f2f5", role: auth.Housekeeping, floors: []int{2, 5}},
+			{sub: "f2f5", role: auth.Housekeeping, floors: []int{2, 5}, remote: true},
 			{sub: "f4", role: auth.Housekeeping, floors: []int{4}},
 			{sub: "basement", role: auth.Housekeeping, floors: []int{-1}},
 		}, "housekeeping", 5, nil, []string{"f2f5", "f4", "f9", "basement", "none"}},
-		{"longest_idle_then_name", []member{
+		{"longest_idle_then_name", []staff{
 			{sub: "recent", role: auth.Housekeeping, last: 2 * time.Hour},
 			{sub: "b-never", role: auth.Housekeeping},
 			{sub: "a-never", role: auth.Housekeeping},
 			{sub: "earlier", role: auth.Housekeeping, last: time.Hour},
 		}, "housekeeping", 0, nil, []string{"a-never", "b-never", "earlier", "recent"}},
-		{"exclude_and_offline", []member{
+		{"exclude_and_offline", []staff{
 			{sub: "tried", role: auth.Housekeeping}, {sub: "gone", role: auth.Housekeeping, away: true, open: 1},
-			{sub: "left", role: auth.Housekeeping},
+			{sub: "left", role: auth.Housekeeping, remote: true},
 		}, "housekeeping", 0, []string{"tried"}, []string{"left"}},
-		{"not_staff", []member{
+		{"not_staff", []staff{
 			{sub: "admin", role: auth.Admin, dept: "housekeeping"}, {sub: "guest", role: auth.Guest, dept: "housekeeping"},
 			{sub: "pms", role: auth.Service, dept: "housekeeping"},
 		}, "housekeeping", 0, nil, []string{}},
@@ -68,70 +84,120 @@ func TestCandidateOrdering(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run("case="+tc.name, func(t *testing.T) {
-			r := newRegistry()
+			coord := cluster.NewMemoryCoordinator(nil)
+			s := newRoutingService(t, coord, time.Nanosecond) // a member who left is gone at once
+			ctx := context.Background()
 			for _, m := range tc.staff {
 				c := &auth.Claims{Subject: m.sub, Role: m.role, Property: "grand", Dept: m.dept, Floors: m.floors}
-				conn := new(engine.Conn)
-				r.join(c, conn)
+				if m.remote {
+					v, _ := json.Marshal(member{Subject: m.sub, Role: m.role.String(), Dept: department(c), Floors: m.floors, Node: "n2", Connections: 1})
+					if err := coord.SetPresence(ctx, presenceGroup("grand"), m.sub+"@n2", v, time.Minute); err != nil {
+						t.Fatal(err)
+					}
+				} else if isStaff(m.role) {
+					conn := new(engine.Conn)
+					s.staff.join(c, conn)
+					if m.away {
+						s.staff.leave(c, conn)
+					}
+				}
 				for i := range m.open {
-					r.assigned("grand", m.sub, +1, t0.Add(m.last).Add(-time.Duration(i)))
+					r := ServiceRequest{ID: m.sub + strconv.Itoa(i), Status: ReqAccepted, Assignee: m.sub}
+					if err := s.reqs.save(ctx, "grand", &r); err != nil {
+						t.Fatal(err)
+					}
 				}
-				if m.open == 0 && m.last != 0 {
-					r.assigned("grand", m.sub, +1, t0.Add(m.last))
-					r.assigned("grand", m.sub, -1, t0.Add(m.last))
-				}
-				if m.away {
-					r.leave(c, conn)
+				if m.last != 0 {
+					s.staff.assignedHere("grand", m.sub, t0.Add(m.last))
 				}
 			}
 			exclude := map[string]bool{}
-			for _, s := range tc.exclude {
-				exclude[s] = true
+			for _, x := range tc.exclude {
+				exclude[x] = true
 			}
-			if got := r.candidates("grand", tc.dept, tc.floor, exclude); !slices.Equal(got, tc.want) {
-				t.Fatalf("candidates = %q, want %q", got, tc.want)
+			time.Sleep(time.Millisecond) // past the grace of who left
+			got, err := s.candidates(ctx, "grand", tc.dept, tc.floor, exclude)
+			if err != nil || !slices.Equal(got, tc.want) {
+				t.Fatalf("candidates = %q, %v; want %q", got, err, tc.want)
 			}
-			if got := r.candidates("annex", tc.dept, tc.floor, nil); len(got) != 0 {
+			if got, _ := s.candidates(ctx, "annex", tc.dept, tc.floor, nil); len(got) != 0 {
 				t.Fatalf("another property's staff: %q", got)
 			}
 		})
 	}
 }
 
-// TestRegistryPresence checks joins and leaves across connections, and
-// that an entry outlives its connections while it holds open requests.
-func TestRegistryPresence(t *testing.T) {
-	r := newRegistry()
-	c := &auth.Claims{Subject: "anna", Role: auth.Housekeeping, Property: "grand", Floors: []int{2}}
-	phone, tablet := new(engine.Conn), new(engine.Conn)
-	r.join(c, phone)
-	r.join(c, tablet)
-	now := time.Now()
-	r.assigned("grand", "anna", +1, now)
-	r.assigned("grand", "nobody", +1, now) // unknown: ignored
-	if l := r.list("grand"); len(l) != 1 || l[0].Connections != 2 || l[0].Open != 1 || l[0].Dept != "housekeeping" || l[0].Role != "housekeeping" {
-		t.Fatalf("list %+v", l)
+// TestPresenceGraceAndHeartbeats checks the presence keeper: a join is
+// written to the coordinator, a member who left stays for the grace then
+// is removed, a member with two connections stays while one is open, and
+// the roster merges another node's entry for the same subject.
+func TestPresenceGraceAndHeartbeats(t *testing.T) {
+	coord := cluster.NewMemoryCoordinator(nil)
+	const grace = 300 * time.Millisecond
+	s := newRoutingService(t, coord, grace)
+	ctx := context.Background()
+	entries := func() []string {
+		recs, err := coord.Presence(ctx, presenceGroup("grand"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var keys []string
+		for _, r := range recs {
+			keys = append(keys, r.Key)
+		}
+		slices.Sort(keys)
+		return keys
 	}
-	r.leave(c, phone)
-	r.leave(c, tablet)
-	if got := r.candidates("grand", "housekeeping", 2, nil); len(got) != 0 {
-		t.Fatalf("offline staff routed to: %q", got)
+	anna := &auth.Claims{Subject: "anna", Role: auth.Housekeeping, Property: "grand", Floors: []int{2}}
+	bob := &auth.Claims{Subject: "bob", Role: auth.Maintenance, Property: "grand"}
+	phone, tablet, bobs := new(engine.Conn), new(engine.Conn), new(engine.Conn)
+	s.staff.join(anna, phone)
+	s.staff.join(anna, tablet)
+	s.staff.join(bob, bobs)
+	s.staff.join(&auth.Claims{Subject: "g", Role: auth.Guest, Property: "grand"}, new(engine.Conn)) // not staff
+	s.syncPresence(false)
+	if got := entries(); !slices.Equal(got, []string{"anna@n1", "bob@n1"}) {
+		t.Fatalf("after joins: %q", got)
 	}
-	if l := r.list("grand"); len(l) != 1 || l[0].Connections != 0 {
-		t.Fatalf("entry with an open request dropped: %+v", l)
+	s.staff.leave(anna, phone) // one of two: still connected
+	s.staff.leave(bob, bobs)   // last: within the grace
+	s.syncPresence(false)
+	if got := entries(); !slices.Equal(got, []string{"anna@n1", "bob@n1"}) {
+		t.Fatalf("within the grace: %q", got)
 	}
-	r.join(c, phone) // back online: the count survived
-	if l := r.list("grand"); l[0].Open != 1 {
-		t.Fatalf("open count lost on reconnect: %+v", l)
+	v, _ := json.Marshal(member{Subject: "anna", Role: "housekeeping", Dept: "housekeeping", Node: "n2", Connections: 2})
+	if err := coord.SetPresence(ctx, presenceGroup("grand"), "anna@n2", v, time.Minute); err != nil {
+		t.Fatal(err)
 	}
-	r.leave(c, phone)
-	r.assigned("grand", "anna", -1, now)
-	r.assigned("grand", "anna", -1, now) // never below zero, entry already gone
-	if l := r.list("grand"); len(l) != 0 {
-		t.Fatalf("entry kept without connections or requests: %+v", l)
+	roster, err := s.roster(ctx, "grand")
+	if err != nil || len(roster) != 2 || roster[0].Subject != "anna" || roster[0].Connections != 3 ||
+		!slices.Equal(roster[0].Nodes, []string{"n1", "n2"}) || roster[1].Connections != 0 {
+		t.Fatalf("roster %+v, %v", roster, err)
 	}
-	r.leave(c, phone) // leaving twice is harmless
+	time.Sleep(grace + 50*time.Millisecond)
+	s.syncPresence(false)
+	if got := entries(); !slices.Equal(got, []string{"anna@n1", "anna@n2"}) {
+		t.Fatalf("after the grace: %q", got)
+	}
+	s.staff.leave(bob, bobs) // leaving twice is harmless
+	s.leaveCluster()
+	if got := entries(); !slices.Equal(got, []string{"anna@n2"}) {
+		t.Fatalf("after leaving the cluster: %q", got)
+	}
 	if got := department(&auth.Claims{Role: auth.Guest}); got != "" {
 		t.Fatalf("guest department %q", got)
+	}
+}
+
+// TestDeadlineKeys checks the deadline key round trip and its refusals.
+func TestDeadlineKeys(t *testing.T) {
+	p, id, n, ok := parseDeadlineKey(deadlineKey("grand", "req-1", 3))
+	if !ok || p != "grand" || id != "req-1" || n != 3 {
+		t.Fatalf("round trip: %q %q %d %v", p, id, n, ok)
+	}
+	for _, bad := range []string{"", "a:b", "a:b:c", "a:b:0", ":b:1", "a::1", "a:b:1:2"} {
+		if _, _, _, ok := parseDeadlineKey(bad); ok {
+			t.Errorf("%q parsed", bad)
+		}
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -184,7 +186,11 @@ func (d *requestDesk) route(ctx context.Context, p string, req *ServiceRequest) 
 		exclude[t] = true
 	}
 	action := "assigned"
-	cands := s.staff.candidates(p, req.Department, floorOf(req.RoomNumber), exclude)
+	cands, err := s.candidates(ctx, p, req.Department, floorOf(req.RoomNumber), exclude)
+	if err != nil {
+		s.log.Error("cannot read the staff on shift", "err", err)
+		return newError(CodeUnavailable, "staff registry unavailable")
+	}
 	req.Attempt++
 	req.UpdatedAt = now
 	if len(cands) == 0 {
@@ -195,16 +201,13 @@ func (d *requestDesk) route(ctx context.Context, p string, req *ServiceRequest) 
 		deadline := now.Add(s.cfg.AcceptTimeout)
 		req.Status, req.Assignee, req.AssignedAt, req.AcceptBy = ReqAssigned, cands[0], &now, &deadline
 		req.Tried = append(req.Tried, cands[0])
-		s.staff.assigned(p, cands[0], +1, now)
 	}
 	if err := d.save(ctx, p, req); err != nil {
-		if req.Assignee != "" {
-			s.staff.assigned(p, req.Assignee, -1, now)
-		}
 		return err
 	}
 	if req.Status == ReqAssigned {
-		d.arm(p, req.ID, req.Attempt, s.cfg.AcceptTimeout)
+		s.staff.assignedHere(p, req.Assignee, now)
+		d.arm(ctx, p, req.ID, req.Attempt, *req.AcceptBy)
 		prio, _ := parsePriority(req.Priority, Medium)
 		_, _ = s.publish(staffChannel(p, req.Assignee), EventServiceRequest, NSPersonal, req, prio, 0, "", "server", "")
 	}
@@ -239,8 +242,27 @@ func (d *requestDesk) announce(p string, req *ServiceRequest, action, note strin
 	_, _ = s.publish(roomChannel(p, req.RoomNumber), EventServiceRequestUpdate, NSPersonal, ch, prio, 0, "", "server", "")
 }
 
-// arm starts the accept deadline of an assignment.
-func (d *requestDesk) arm(p, id string, attempt int, after time.Duration) {
+// deadlineKey names an assignment's accept deadline in the Coordinator.
+func deadlineKey(p, id string, attempt int) string { return p + ":" + id + ":" + strconv.Itoa(attempt) }
+
+// parseDeadlineKey reads a deadlineKey (property and id hold no ':').
+func parseDeadlineKey(key string) (p, id string, attempt int, ok bool) {
+	parts := strings.Split(key, ":")
+	if len(parts) != 3 {
+		return "", "", 0, false
+	}
+	n, err := strconv.Atoi(parts[2])
+	return parts[0], parts[1], n, err == nil && n > 0 && parts[0] != "" && parts[1] != ""
+}
+
+// arm starts the accept deadline of an assignment: durable in the
+// Coordinator, so that it fires from another node when this one dies (the
+// sweeper), and a local timer, so that it fires on time here.
+func (d *requestDesk) arm(ctx context.Context, p, id string, attempt int, at time.Time) {
+	key := deadlineKey(p, id, attempt)
+	if err := d.svc.coord.Schedule(ctx, key, at); err != nil {
+		d.svc.log.Error("accept deadline not stored; it fires from this node only", "requestId", id, "err", err)
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.stopped {
@@ -250,25 +272,61 @@ func (d *requestDesk) arm(p, id string, attempt int, after time.Duration) {
 		t.Stop()
 	}
 	var t *time.Timer
-	t = time.AfterFunc(after, func() {
+	t = time.AfterFunc(max(0, at.Sub(d.svc.cfg.Now())), func() {
 		d.mu.Lock()
 		if d.timers[id] == t {
 			delete(d.timers, id)
 		}
 		d.mu.Unlock()
-		if err := d.svc.submit(shardKey(p, id), High, func() { d.expired(p, id, attempt) }); err != nil {
-			d.svc.log.Error("accept deadline not handled", "requestId", id, "err", err)
-		}
+		d.queueFire(key)
 	})
 	d.timers[id] = t
 }
 
-func (d *requestDesk) disarm(id string) {
+// queueFire queues the handling of a due deadline on its request's worker.
+func (d *requestDesk) queueFire(key string) {
+	p, id, attempt, ok := parseDeadlineKey(key)
+	if !ok {
+		ctx, cancel := d.svc.ctx()
+		defer cancel()
+		_ = d.svc.coord.Cancel(ctx, key) // not ours: never comes back
+		return
+	}
+	if err := d.svc.submit(shardKey(p, id), High, func() { d.fire(key, p, id, attempt) }); err != nil {
+		d.svc.log.Error("accept deadline not handled", "requestId", id, "err", err)
+	}
+}
+
+// claimRetry is how long a claimed deadline waits before it comes due
+// again, for when the node that claimed it dies before it is done.
+const claimRetry = 30 * time.Second
+
+// fire handles a due deadline once across the cluster: the node that
+// claims it reassigns the request, then cancels it. Runs on the request's
+// worker.
+func (d *requestDesk) fire(key, p, id string, attempt int) {
+	ctx, cancel := d.svc.ctx()
+	defer cancel()
+	now := d.svc.cfg.Now()
+	ok, err := d.svc.coord.Claim(ctx, key, now, now.Add(claimRetry))
+	if err != nil || !ok {
+		return // handled elsewhere, cancelled, or Redis is down (the sweeper retries)
+	}
+	d.expired(ctx, p, id, attempt)
+	if err := d.svc.coord.Cancel(ctx, key); err != nil {
+		d.svc.log.Warn("handled deadline not cancelled; it comes back and is ignored", "requestId", id, "err", err)
+	}
+}
+
+func (d *requestDesk) disarm(ctx context.Context, p, id string, attempt int) {
 	d.mu.Lock()
-	defer d.mu.Unlock()
 	if t := d.timers[id]; t != nil {
 		t.Stop()
 		delete(d.timers, id)
+	}
+	d.mu.Unlock()
+	if err := d.svc.coord.Cancel(ctx, deadlineKey(p, id, attempt)); err != nil {
+		d.svc.log.Warn("deadline not cancelled; it comes back and is ignored", "requestId", id, "err", err)
 	}
 }
 
@@ -282,16 +340,49 @@ func (d *requestDesk) stop() {
 	}
 }
 
+// sweepLease names the lease of the node that fires the cluster's overdue
+// deadlines: those whose own node died before its timer fired.
+const sweepLease = "deadlines"
+
+// sweep runs until ctx ends: each interval, when this node holds the sweep
+// lease (or takes it over from a node that stopped renewing it), it queues
+// the deadlines that are due. The Service owns this goroutine.
+func (d *requestDesk) sweep(ctx context.Context, every time.Duration) {
+	s := d.svc
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			c, cancel := s.ctx()
+			_ = s.coord.ReleaseLease(c, sweepLease, s.staff.node)
+			cancel()
+			return
+		case <-t.C:
+		}
+		c, cancel := s.ctx()
+		held, err := s.coord.Lease(c, sweepLease, s.staff.node, 3*every)
+		var keys []string
+		if err == nil && held {
+			keys, err = s.coord.Due(c, s.cfg.Now(), 256)
+		}
+		cancel()
+		if err != nil {
+			continue // Redis is down: the next tick tries again
+		}
+		for _, k := range keys {
+			d.queueFire(k)
+		}
+	}
+}
+
 // expired runs when an assignee did not accept in time: the request goes
 // to the next candidate. Runs on the request's worker.
-func (d *requestDesk) expired(p, id string, attempt int) {
-	ctx, cancel := d.svc.ctx()
-	defer cancel()
+func (d *requestDesk) expired(ctx context.Context, p, id string, attempt int) {
 	req, err := d.load(ctx, p, id)
 	if err != nil || req.Status != ReqAssigned || req.Attempt != attempt {
 		return // accepted, cancelled or reassigned meanwhile
 	}
-	d.svc.staff.assigned(p, req.Assignee, -1, d.svc.cfg.Now())
 	_, _ = d.svc.publish(staffChannel(p, req.Assignee), EventServiceRequestUpdate, NSPersonal,
 		requestChange{Action: "timed_out", Request: req}, High, 0, "", "server", "")
 	d.svc.metrics.reassigned.Inc()
@@ -350,7 +441,7 @@ func (d *requestDesk) change(o *origin, u *requestUpdate) (ackPayload, error) {
 		return d.decline(ctx, o, &req, u.Note)
 	}
 	prevAssignee := req.Assignee
-	if err := d.transition(o.claims, &req, u.Action); err != nil {
+	if err := d.transition(ctx, o.claims, &req, u.Action); err != nil {
 		return ackPayload{}, err
 	}
 	req.UpdatedAt = s.cfg.Now().UTC()
@@ -389,7 +480,7 @@ func supervises(r auth.Role) bool { return r == auth.Admin || r == auth.Service 
 // transition moves req by action (accept, start, complete, cancel) for the
 // holder of c: FORBIDDEN when c may not act on it, ILLEGAL_TRANSITION when
 // its status does not allow the action. Runs on the request's worker.
-func (d *requestDesk) transition(c *auth.Claims, req *ServiceRequest, action string) error {
+func (d *requestDesk) transition(ctx context.Context, c *auth.Claims, req *ServiceRequest, action string) error {
 	s := d.svc
 	who, now := c.Subject, s.cfg.Now().UTC()
 	isAssignee := req.Assignee != "" && req.Assignee == who
@@ -400,14 +491,13 @@ func (d *requestDesk) transition(c *auth.Claims, req *ServiceRequest, action str
 		switch {
 		case req.Status == ReqEscalated && (isStaff(c.Role) || c.Role == auth.Admin):
 			req.Assignee = who // a supervisor or colleague takes the escalated request over
-			s.staff.assigned(c.Property, who, +1, now)
 		case req.Status != ReqAssigned:
 			return illegal
 		case !isAssignee:
 			return forbidden
 		}
 		req.Status = ReqAccepted
-		d.disarm(req.ID)
+		d.disarm(ctx, c.Property, req.ID, req.Attempt)
 		if req.AssignedAt != nil {
 			s.metrics.timeToAccept.Update(now.Sub(*req.AssignedAt).Seconds())
 		}
@@ -427,14 +517,12 @@ func (d *requestDesk) transition(c *auth.Claims, req *ServiceRequest, action str
 			return illegal
 		}
 		req.Status = ReqCompleted
-		s.staff.assigned(c.Property, req.Assignee, -1, now)
 	case "cancel":
 		if !supervises(c.Role) && req.CreatedBy != who && c.Role != auth.Guest { // loadFor checked the guest's room
 			return forbidden
 		}
 		req.Status = ReqCancelled
-		d.disarm(req.ID)
-		s.staff.assigned(c.Property, req.Assignee, -1, now)
+		d.disarm(ctx, c.Property, req.ID, req.Attempt)
 	default:
 		return illegal
 	}
@@ -453,8 +541,7 @@ func (d *requestDesk) decline(ctx context.Context, o *origin, req *ServiceReques
 	if req.Status != ReqAssigned && req.Status != ReqAccepted {
 		return ackPayload{}, newError(CodeIllegalTransition, "cannot decline request "+req.ID+" in status "+req.Status)
 	}
-	d.disarm(req.ID)
-	s.staff.assigned(p, req.Assignee, -1, s.cfg.Now())
+	d.disarm(ctx, p, req.ID, req.Attempt)
 	d.announce(p, req, "declined", note)
 	if err := d.route(ctx, p, req); err != nil {
 		return ackPayload{}, err
@@ -480,4 +567,20 @@ func (d *requestDesk) list(ctx context.Context, p string, all bool) ([]ServiceRe
 	}
 	slices.SortFunc(out, func(a, b ServiceRequest) int { return a.CreatedAt.Compare(b.CreatedAt) })
 	return out, nil
+}
+
+// openBy counts each staff member's requests assigned, accepted or in
+// progress: the load routing balances, the same on every node.
+func (d *requestDesk) openBy(ctx context.Context, p string) (map[string]int, error) {
+	reqs, err := d.list(ctx, p, false)
+	if err != nil {
+		return nil, err
+	}
+	open := make(map[string]int)
+	for _, r := range reqs {
+		if r.Assignee != "" && (r.Status == ReqAssigned || r.Status == ReqAccepted || r.Status == ReqInProgress) {
+			open[r.Assignee]++
+		}
+	}
+	return open, nil
 }

@@ -1,7 +1,10 @@
 package dispatch
 
 import (
+	"cmp"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -25,12 +28,19 @@ const (
 	DefaultCallTimeout    = 5 * time.Second
 	DefaultRecoveryLimit  = 1000
 	DefaultMaxBadMessages = 20
+	DefaultPresenceTTL    = 30 * time.Second
+	DefaultPresenceGrace  = 10 * time.Second
+	DefaultSweepInterval  = time.Second
 )
 
 // Config configures a Service.
 type Config struct {
 	Verifier *auth.Verifier // checks tokens; required
 	Store    cluster.Store  // room boards, requests; required
+	// Coordinator shares presence and accept deadlines between nodes; nil
+	// means an in-memory one (a single node).
+	Coordinator cluster.Coordinator
+	NodeID      string // this node's name in presence and leases; empty means a random one
 
 	AuthTimeout    time.Duration // time a client has to authenticate before close 4001
 	AcceptTimeout  time.Duration // time an assignee has to accept a service request
@@ -38,6 +48,9 @@ type Config struct {
 	RecoveryLimit  int           // most messages replayed on SUBSCRIBE with since; more answers recovered:false
 	MaxBadMessages int           // consecutive bad messages before close 4029
 	Workers        int           // handler workers; 0 means GOMAXPROCS
+	PresenceTTL    time.Duration // a node's staff drop out this long after it stops heartbeating (it died)
+	PresenceGrace  time.Duration // a member stays on shift this long after their last connection closed
+	SweepInterval  time.Duration // how often the lease holder looks for deadlines whose node died
 	Queue          pqueue.Config // dispatch queue sizes and bursts (Workers overrides its Workers)
 
 	Logger *slog.Logger     // nil discards
@@ -59,6 +72,17 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxBadMessages <= 0 {
 		c.MaxBadMessages = DefaultMaxBadMessages
+	}
+	c.PresenceTTL = cmp.Or(max(c.PresenceTTL, 0), DefaultPresenceTTL)
+	c.PresenceGrace = cmp.Or(max(c.PresenceGrace, 0), DefaultPresenceGrace)
+	c.SweepInterval = cmp.Or(max(c.SweepInterval, 0), DefaultSweepInterval)
+	if c.Coordinator == nil {
+		c.Coordinator = cluster.NewMemoryCoordinator(nil)
+	}
+	if c.NodeID == "" {
+		var b [6]byte
+		_, _ = rand.Read(b[:])
+		c.NodeID = hex.EncodeToString(b[:])
 	}
 	if c.Workers > 0 {
 		c.Queue.Workers = c.Workers
@@ -86,6 +110,7 @@ type Service struct {
 	srv     *engine.Server
 	broker  cluster.Broker
 	store   cluster.Store
+	coord   cluster.Coordinator
 	verify  *auth.Verifier
 	pool    *pqueue.Pool[func()]
 	metrics *serviceMetrics
@@ -95,6 +120,9 @@ type Service struct {
 	refs    brokerRefs
 
 	droppedLog atomic.Int64 // unix ns of the last "delivery dropped" warning
+
+	stopBackground context.CancelFunc // ends the presence keeper and the deadline sweeper
+	background     sync.WaitGroup
 
 	mu     sync.Mutex // guards closed
 	closed bool
@@ -107,7 +135,7 @@ func New(cfg Config) (*Service, error) {
 	if cfg.Verifier == nil || cfg.Store == nil {
 		return nil, errors.New("dispatch: Config needs a Verifier and a Store")
 	}
-	s := &Service{cfg: cfg, log: cfg.Logger, store: cfg.Store, verify: cfg.Verifier}
+	s := &Service{cfg: cfg, log: cfg.Logger, store: cfg.Store, coord: cfg.Coordinator, verify: cfg.Verifier}
 	s.metrics = newServiceMetrics()
 	pool, err := pqueue.New(cfg.Queue, func(job func()) { job() })
 	if err != nil {
@@ -115,7 +143,7 @@ func New(cfg Config) (*Service, error) {
 	}
 	s.pool = pool
 	s.metrics.watchQueue(pool)
-	s.staff = newRegistry()
+	s.staff = newRegistry(cfg.NodeID, cfg.PresenceGrace)
 	s.refs.failed = make(map[string]int)
 	s.rooms = &roomBoard{svc: s}
 	s.reqs = newRequestDesk(s)
@@ -123,10 +151,19 @@ func New(cfg Config) (*Service, error) {
 }
 
 // Start binds the service to the engine server it handles and the broker it
-// publishes through.
+// publishes through, and starts its two background goroutines: the
+// presence keeper and the deadline sweeper (Close ends them).
 func (s *Service) Start(srv *engine.Server, b cluster.Broker) {
 	s.srv, s.broker = srv, b
+	ctx, cancel := context.WithCancel(context.Background())
+	s.stopBackground = cancel
+	s.background.Add(2)
+	go func() { defer s.background.Done(); s.keep(ctx) }()
+	go func() { defer s.background.Done(); s.reqs.sweep(ctx, s.cfg.SweepInterval) }()
 }
+
+// NodeID returns this node's name in presence and leases.
+func (s *Service) NodeID() string { return s.cfg.NodeID }
 
 // Metrics returns the service's metric set, to be registered for /metrics.
 func (s *Service) Metrics() *metrics.Set { return s.metrics.set }
@@ -141,6 +178,10 @@ func (s *Service) Close(ctx context.Context) error {
 	s.closed = true
 	s.mu.Unlock()
 	s.reqs.stop()
+	if s.stopBackground != nil {
+		s.stopBackground()
+		s.background.Wait()
+	}
 	return s.pool.Shutdown(ctx)
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/bellhop/bellhop/cluster/redistest"
 	"github.com/bellhop/bellhop/codec"
+	"github.com/bellhop/bellhop/dispatch/auth"
 )
 
 // redisNodes starts a Redis and n nodes joined through it (API key k1).
@@ -164,4 +165,58 @@ func TestRoomBoardSharedAcrossNodes(t *testing.T) {
 	if code != http.StatusOK || !strings.Contains(body, `"204"`) || !strings.Contains(body, `"DIRTY"`) {
 		t.Fatalf("node B's board: %d %s", code, body)
 	}
+}
+
+// joinAs connects sub (role, room for a guest) to the node at addr and
+// subscribes it to namespace, reading up to the subscription's answer.
+func joinAs(t *testing.T, addr, sub string, role auth.Role, room, namespace string) *wsConn {
+	t.Helper()
+	c := wsDial(t, addr, "/ws?token="+tokenFor(t, sub, role, room), nil)
+	c.send(t, codec.OpText, []byte(`{"event":"SUBSCRIBE","namespace":"`+namespace+`","correlationId":"sub"}`))
+	c.readUntil(t, `"event":"AUTHENTICATED"`)
+	c.readUntil(t, `"sub"`)
+	return c
+}
+
+// requestIDIn returns the requestId in a message.
+func requestIDIn(t *testing.T, msg string) string {
+	t.Helper()
+	_, rest, ok := strings.Cut(msg, `"requestId":"`)
+	if !ok {
+		t.Fatalf("no requestId in %s", msg)
+	}
+	id, _, _ := strings.Cut(rest, `"`)
+	return id
+}
+
+// TestRequestRoutedAcrossNodes: three nodes on one Redis; a guest's
+// request arriving at node A goes to the only housekeeper, connected to
+// node C; her accept on C reaches the guest on A and the front desk on B.
+// The staff list on any node shows her with the node she is on.
+func TestRequestRoutedAcrossNodes(t *testing.T) {
+	_, nodes := redisNodes(t, 3)
+	a, b, c := nodes[0], nodes[1], nodes[2]
+	hk := joinAs(t, c.srv.Addr().String(), "hk-anna", auth.Housekeeping, "", "me")
+	desk := joinAs(t, b.srv.Addr().String(), "fd-1", auth.FrontDesk, "", "service")
+	guest := joinAs(t, a.srv.Addr().String(), "g-101", auth.Guest, "101", "me")
+
+	code, body := apiCall(t, a.admin, "k1", "GET", "/api/v1/staff?property=grand", "")
+	if code != http.StatusOK || !strings.Contains(body, `"sub":"hk-anna"`) || !strings.Contains(body, `"nodes":["`+c.svc.NodeID()+`"]`) {
+		t.Fatalf("node A's staff list: %d %s", code, body)
+	}
+	guest.send(t, codec.OpText, []byte(`{"event":"SERVICE_REQUEST","correlationId":"r1","payload":{"type":"towels"}}`))
+	ack := guest.readUntil(t, `"r1"`)
+	if !strings.Contains(ack, `"assignee":"hk-anna"`) {
+		t.Fatalf("request not assigned to the housekeeper on node C: %s", ack)
+	}
+	id := requestIDIn(t, ack)
+	if got := hk.readUntil(t, `"event":"SERVICE_REQUEST"`); requestIDIn(t, got) != id {
+		t.Fatalf("housekeeper got %s, want request %s", got, id)
+	}
+	hk.send(t, codec.OpText, []byte(`{"event":"SERVICE_REQUEST_UPDATE","correlationId":"a1","payload":{"requestId":"`+id+`","action":"accept"}}`))
+	if got := hk.readUntil(t, `"a1"`); !strings.Contains(got, `"status":"ACCEPTED"`) {
+		t.Fatalf("accept on node C: %s", got)
+	}
+	guest.readUntil(t, `"action":"accepted"`)
+	desk.readUntil(t, `"action":"accepted"`)
 }

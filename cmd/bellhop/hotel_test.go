@@ -19,11 +19,18 @@ const testSecret = "bellhop-test-secret-0123456789abcdef"
 // with testSecret.
 func frontDeskToken(t *testing.T) string {
 	t.Helper()
+	return tokenFor(t, "fd-1", auth.FrontDesk, "")
+}
+
+// tokenFor mints a token of property "grand" for sub with role (room: a
+// guest's room), signed with testSecret, valid for an hour.
+func tokenFor(t *testing.T, sub string, role auth.Role, room string) string {
+	t.Helper()
 	signer, err := auth.NewSigner("dev", []byte(testSecret))
 	if err != nil {
 		t.Fatal(err)
 	}
-	tok, err := signer.Sign(auth.Claims{Subject: "fd-1", Role: auth.FrontDesk, Property: "grand", Expires: time.Now().Add(time.Hour)})
+	tok, err := signer.Sign(auth.Claims{Subject: sub, Role: role, Property: "grand", Room: room, Expires: time.Now().Add(time.Hour)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,8 +7,11 @@
 package main
 
 import (
+	"cmp"
 	"context"
+	"crypto/rand"
 	stdtls "crypto/tls"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -148,6 +151,12 @@ func (a *app) newService() error {
 	dcfg := o.dispatch
 	dcfg.Verifier = verifier
 	dcfg.Logger = a.log
+	if dcfg.NodeID == "" {
+		host, _ := os.Hostname()
+		var b [3]byte
+		_, _ = rand.Read(b[:])
+		dcfg.NodeID = cmp.Or(host, "node") + "-" + hex.EncodeToString(b[:])
+	}
 	// The broker delivers to the service, and with Redis the service keeps
 	// its state in the broker's store: the broker comes first and reaches
 	// the service through svc, set before anything is subscribed.
@@ -161,7 +170,7 @@ func (a *app) newService() error {
 		if err != nil {
 			return err
 		}
-		dcfg.Store = broker.Store()
+		dcfg.Store, dcfg.Coordinator = broker.Store(), broker.Coordinator()
 		a.broker = broker
 	}
 	if svc, err = dispatch.New(dcfg); err != nil {
@@ -169,7 +178,7 @@ func (a *app) newService() error {
 		return err
 	}
 	a.keys, a.svc = keys, svc
-	a.log.Info("hotel endpoint on", "path", o.path, "keys", keys.KeyIDs(), "broker", brokerName(a.broker))
+	a.log.Info("hotel endpoint on", "path", o.path, "node", dcfg.NodeID, "keys", keys.KeyIDs(), "broker", brokerName(a.broker))
 	return nil
 }
 
