@@ -5,8 +5,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/bellhop/bellhop/cluster/redistest"
 	"github.com/bellhop/bellhop/codec"
@@ -219,4 +222,107 @@ func TestRequestRoutedAcrossNodes(t *testing.T) {
 	}
 	guest.readUntil(t, `"action":"accepted"`)
 	desk.readUntil(t, `"action":"accepted"`)
+}
+
+// nodeProcess is a node running the built binary as its own process.
+type nodeProcess struct {
+	cmd       *exec.Cmd
+	ws, admin string // host:port
+	exited    chan error
+}
+
+// startNodeProcess runs bin with env added and waits until it is ready.
+func startNodeProcess(t *testing.T, bin string, env ...string) *nodeProcess {
+	t.Helper()
+	wsPort, adminPort := freePort(t), freePort(t)
+	n := &nodeProcess{ws: "127.0.0.1:" + wsPort, admin: "127.0.0.1:" + adminPort, exited: make(chan error, 1)}
+	n.cmd = exec.Command(bin)
+	n.cmd.Env = append(os.Environ(), append([]string{"WS_HOST=127.0.0.1", "WS_PORT=" + wsPort,
+		"METRICS_HOST=127.0.0.1", "METRICS_PORT=" + adminPort, "EVENT_LOOPS=1"}, env...)...)
+	if err := n.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { n.exited <- n.cmd.Wait() }()
+	t.Cleanup(func() {
+		if n.cmd.ProcessState == nil {
+			_ = n.cmd.Process.Kill()
+			<-n.exited
+		}
+	})
+	waitFor(t, 15*time.Second, func() bool {
+		c := &http.Client{Timeout: time.Second}
+		resp, err := c.Get("http://" + n.admin + "/readyz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
+	return n
+}
+
+// TestNodeKilled: node A runs as its own process and is killed with
+// SIGKILL while it holds a front desk's subscription and a request's
+// accept deadline. The front desk resumes on node B with the last
+// messageId it saw and gets exactly what it missed, once; the deadline
+// still fires, from node B (which takes the sweep lease over), and the
+// request is escalated.
+func TestNodeKilled(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	bin := buildBinary(t)
+	srv := redistest.Start(t)
+	host, port, _ := net.SplitHostPort(srv.Addr)
+	redisEnv := []string{"JWT_SECRET=" + testSecret, "API_KEY=k1", "REDIS_HOST=" + host, "REDIS_PORT=" + port}
+	nodeA := startNodeProcess(t, bin, append(redisEnv, "ACCEPT_TIMEOUT=2s", "LOG_LEVEL=warn")...)
+	nodeB := startApp(t, testEnv(redisEnv...))
+	addrB := nodeB.srv.Addr().String()
+
+	hk := joinAs(t, addrB, "hk-anna", auth.Housekeeping, "", "me")
+	service := joinAs(t, addrB, "fd-2", auth.FrontDesk, "", "service")
+	desk := joinAs(t, nodeA.ws, "fd-1", auth.FrontDesk, "", "rooms")
+	guest := joinAs(t, nodeA.ws, "g-101", auth.Guest, "101", "me")
+
+	publishRoom(t, nodeB, "101", "DIRTY")
+	msg := desk.readUntil(t, `"DIRTY"`)
+	_, rest, _ := strings.Cut(msg, `"messageId":"`)
+	last, _, _ := strings.Cut(rest, `"`)
+	guest.send(t, codec.OpText, []byte(`{"event":"SERVICE_REQUEST","correlationId":"r1","payload":{"type":"towels"}}`))
+	ack := guest.readUntil(t, `"r1"`)
+	if !strings.Contains(ack, `"assignee":"hk-anna"`) {
+		t.Fatalf("request not assigned across nodes: %s", ack)
+	}
+	id := requestIDIn(t, ack)
+	hk.readUntil(t, `"event":"SERVICE_REQUEST"`)
+
+	if err := nodeA.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	<-nodeA.exited
+	publishRoom(t, nodeB, "101", "CLEANING")
+	publishRoom(t, nodeB, "101", "CLEANED")
+
+	back, sub := subscribeRooms(t, nodeB, last)
+	if !strings.Contains(sub, `"recovered":true`) || !strings.Contains(sub, `"missed":2`) {
+		t.Fatalf("resume on node B: %s", sub)
+	}
+	publishRoom(t, nodeB, "101", "INSPECTED")
+	for _, want := range []string{`"CLEANING"`, `"CLEANED"`, `"INSPECTED"`} { // in order, none twice
+		if got := back.readUntil(t, `"roomNumber":"101"`); !strings.Contains(got, want) {
+			t.Fatalf("after the resume: %s, want %s", got, want)
+		}
+	}
+
+	// The 2 s deadline set on node A fires from node B within the sweep
+	// lease's TTL (3 s) and a sweep interval.
+	for _, c := range []*wsConn{hk, service} {
+		_ = c.SetDeadline(time.Now().Add(15 * time.Second))
+	}
+	if got := hk.readUntil(t, `"action":"timed_out"`); requestIDIn(t, got) != id {
+		t.Fatalf("timed_out for another request: %s", got)
+	}
+	if got := service.readUntil(t, `"action":"escalated"`); requestIDIn(t, got) != id || !strings.Contains(got, `"status":"ESCALATED"`) {
+		t.Fatalf("escalation: %s", got)
+	}
 }
