@@ -47,6 +47,14 @@ type Publication struct {
 	Position
 	Data []byte    // the message, opaque to the broker; shared, never modified
 	Time time.Time // when the broker accepted it
+	// Pending marks a publication the broker could not store yet (Redis
+	// is unreachable): it was delivered to this node's subscribers only,
+	// and waits in the node's outbox to be stored and sent to the other
+	// nodes. Its Position is provisional, in an epoch no history has, so
+	// a client resuming from it gets recovered:false and a snapshot.
+	Pending bool
+
+	origin string // the node that replayed it from its outbox ("-": none)
 }
 
 // PublishOptions vary one Publish call.

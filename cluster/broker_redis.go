@@ -41,6 +41,14 @@ type RedisConfig struct {
 	// BreakerReset is how long the circuit breaker stays open before it
 	// lets a probe through; 0 means DefaultBreakerReset.
 	BreakerReset time.Duration
+	// OutboxMessages and OutboxBytes bound the publications held while
+	// Redis is unreachable (0: the defaults); OutboxMessages < 0 turns the
+	// outbox off, so such publications fail at once.
+	OutboxMessages int
+	OutboxBytes    int
+	// OnDropped is told at Close how many queued publications were never
+	// stored; nil ignores it.
+	OnDropped func(n int)
 }
 
 // Circuit breaker settings (the spec's): the breaker opens when at least
@@ -95,6 +103,7 @@ type RedisBroker struct {
 	history *rueidis.Lua
 	breaker *gobreaker.CircuitBreaker[rueidis.RedisMessage] // wraps every Redis call (do)
 	store   *RedisStore                                     // the store on the same client, made once
+	out     *outbox                                         // nil when off
 
 	mu     sync.Mutex           // guards subs and closed
 	subs   map[string]*redisSub // by channel
@@ -146,6 +155,9 @@ func NewRedisBroker(cfg RedisConfig) (*RedisBroker, error) {
 		subs:    make(map[string]*redisSub),
 	}
 	b.store = &RedisStore{b: b}
+	if cfg.OutboxMessages >= 0 {
+		b.out = newOutbox(b, cmp.Or(cfg.OutboxMessages, DefaultOutboxMessages), cmp.Or(cfg.OutboxBytes, DefaultOutboxBytes))
+	}
 	return b, nil
 }
 
@@ -211,7 +223,8 @@ func (b *RedisBroker) keys(ch string) (seq, epoch, stream, pubsub string) {
 // publishScript appends a publication and publishes it, atomically.
 // KEYS: seq, epoch, stream, idempotency key (or the seq key again when
 // none). ARGV: data, max history, retention ms, pub/sub channel,
-// idempotency window ms, a fresh epoch, whether a key was given ("1").
+// idempotency window ms, a fresh epoch, whether a key was given ("1"),
+// the origin ("-", or the id of the node replaying its outbox).
 // It returns "<epoch> <offset> <ms>", and 1 when a new publication was
 // made or 0 when the idempotency key named an earlier one.
 const publishScript = `
@@ -227,10 +240,10 @@ end
 local off = redis.call("INCR", KEYS[1])
 local t = redis.call("TIME")
 local ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-redis.call("XADD", KEYS[3], "MAXLEN", ARGV[2], "*", "o", off, "d", ARGV[1])
+redis.call("XADD", KEYS[3], "MAXLEN", ARGV[2], "*", "o", off, "d", ARGV[1], "n", ARGV[8])
 redis.call("XTRIM", KEYS[3], "MINID", tostring(ms - tonumber(ARGV[3])))
 local pos = epoch .. " " .. off .. " " .. ms
-redis.call("SPUBLISH", ARGV[4], pos .. " " .. ARGV[1])
+redis.call("SPUBLISH", ARGV[4], pos .. " " .. ARGV[8] .. " " .. ARGV[1])
 if ARGV[7] == "1" then
   redis.call("SET", KEYS[4], pos, "PX", ARGV[5])
 end
@@ -258,19 +271,43 @@ func (b *RedisBroker) check(ch string) error {
 	return validChannel(ch)
 }
 
-// Publish implements Broker.
+// Publish implements Broker. When Redis cannot be reached (the breaker
+// is open, or the connection cannot be made, so nothing was sent) and the
+// outbox has room, the publication is queued: delivered to this node's
+// subscribers at once, marked Pending, and replayed to Redis in order when
+// it returns. While the outbox holds anything, later publications queue
+// behind it, so every channel keeps one order.
 func (b *RedisBroker) Publish(ctx context.Context, ch string, data []byte, opts PublishOptions) (Publication, error) {
 	if err := b.check(ch); err != nil {
 		return Publication{}, err
 	}
+	if b.out != nil {
+		if p, ok, err := b.out.queueBehind(ch, data, opts.IdempotencyKey); ok || err != nil {
+			return p, err
+		}
+	}
+	p, err := b.publishNow(ctx, ch, data, opts.IdempotencyKey, originNone)
+	if err != nil && b.out != nil && notSent(err) {
+		return b.out.queue(ch, data, opts.IdempotencyKey, err)
+	}
+	return p, err
+}
+
+// originNone marks a publication to be delivered to every node; a replay
+// from the outbox carries its node's id, and that node skips it (its
+// subscribers had it when it was queued).
+const originNone = "-"
+
+// publishNow runs the publish script.
+func (b *RedisBroker) publishNow(ctx context.Context, ch string, data []byte, idemKey, origin string) (Publication, error) {
 	seq, epoch, stream, pubsub := b.keys(ch)
 	idem, hasKey := seq, "0"
-	if opts.IdempotencyKey != "" {
-		idem, hasKey = b.cfg.Prefix+":{"+ch+"}:idem:"+opts.IdempotencyKey, "1"
+	if idemKey != "" {
+		idem, hasKey = b.cfg.Prefix+":{"+ch+"}:idem:"+idemKey, "1"
 	}
 	res, err := b.call(ctx, b.publish, []string{seq, epoch, stream, idem}, []string{
 		string(data), strconv.Itoa(b.cfg.MaxHistory), strconv.FormatInt(b.cfg.Retention.Milliseconds(), 10), pubsub,
-		strconv.FormatInt(b.cfg.IdempotencyWindow.Milliseconds(), 10), newEpoch(), hasKey,
+		strconv.FormatInt(b.cfg.IdempotencyWindow.Milliseconds(), 10), newEpoch(), hasKey, origin,
 	})
 	if err != nil {
 		return Publication{}, fmt.Errorf("cluster: publish to %s: %w", ch, err)
@@ -282,7 +319,7 @@ func (b *RedisBroker) Publish(ctx context.Context, ch string, data []byte, opts 
 	if err != nil {
 		return Publication{}, fmt.Errorf("cluster: publish to %s: %w", ch, err)
 	}
-	p, _, err := parsePublished(pos + " ")
+	p, _, err := parsePublished(pos + " " + originNone + " ")
 	if err != nil {
 		return Publication{}, fmt.Errorf("cluster: publish to %s: %w", ch, err)
 	}
@@ -290,10 +327,10 @@ func (b *RedisBroker) Publish(ctx context.Context, ch string, data []byte, opts 
 	return p, nil
 }
 
-// parsePublished reads "<epoch> <offset> <ms> <data>" as published.
+// parsePublished reads "<epoch> <offset> <ms> <origin> <data>" as published.
 func parsePublished(msg string) (Publication, string, error) {
-	parts := strings.SplitN(msg, " ", 4)
-	if len(parts) != 4 {
+	parts := strings.SplitN(msg, " ", 5)
+	if len(parts) != 5 || parts[3] == "" {
 		return Publication{}, "", fmt.Errorf("malformed publication %.40q", msg)
 	}
 	off, err1 := strconv.ParseUint(parts[1], 10, 64)
@@ -301,7 +338,7 @@ func parsePublished(msg string) (Publication, string, error) {
 	if err1 != nil || err2 != nil || off == 0 || parts[0] == "" {
 		return Publication{}, "", fmt.Errorf("malformed publication %.40q", msg)
 	}
-	return Publication{Position: Position{Epoch: parts[0], Offset: off}, Time: time.UnixMilli(ms)}, parts[3], nil
+	return Publication{Position: Position{Epoch: parts[0], Offset: off}, Time: time.UnixMilli(ms), origin: parts[3]}, parts[4], nil
 }
 
 // Subscribe implements Broker: the first reference starts a receive
@@ -328,8 +365,13 @@ func (b *RedisBroker) Subscribe(ctx context.Context, ch string) error {
 	confirmed := make(chan struct{})
 	var once sync.Once
 	hooked := rueidis.WithOnSubscriptionHook(rctx, func(sub rueidis.PubSubSubscription) {
-		if sub.Kind == "ssubscribe" {
-			once.Do(func() { close(confirmed) })
+		if sub.Kind != "ssubscribe" {
+			return
+		}
+		first := false
+		once.Do(func() { first = true; close(confirmed) })
+		if !first {
+			b.resubscribed(ch, s)
 		}
 	})
 	_, _, _, pubsub := b.keys(ch)
@@ -341,6 +383,7 @@ func (b *RedisBroker) Subscribe(ctx context.Context, ch string) error {
 		_ = b.client.Receive(hooked, b.client.B().Ssubscribe().Channel(pubsub).Build(), func(m rueidis.PubSubMessage) {
 			b.receive(ch, s, m.Message)
 		})
+
 	}()
 	t := time.NewTimer(b.cfg.Timeout)
 	defer t.Stop()
@@ -380,7 +423,12 @@ func (b *RedisBroker) deliver(ch string, s *redisSub, p Publication) {
 	if p.Epoch == s.last.Epoch && p.Offset <= s.last.Offset {
 		return // a repeat
 	}
-	if s.last.Epoch == p.Epoch && p.Offset > s.last.Offset+1 {
+	// A gap, or another epoch: Redis lost the history and started anew.
+	gap := p.Offset > s.last.Offset+1 || p.Epoch != s.last.Epoch
+	if s.last.IsZero() {
+		gap = false // the first delivery sets the baseline
+	}
+	if gap {
 		s.holds++ // later deliveries wait in held, so one repair runs at a time
 		s.held = append(s.held, p)
 		b.wg.Add(1)
@@ -388,29 +436,57 @@ func (b *RedisBroker) deliver(ch string, s *redisSub, p Publication) {
 		return
 	}
 	s.last = p.Position
-	b.cfg.Handler(p)
+	if !b.ownReplay(p) {
+		b.cfg.Handler(p)
+	}
+}
+
+// ownReplay reports whether p is this node's outbox replay, which its
+// subscribers had when it was queued.
+func (b *RedisBroker) ownReplay(p Publication) bool { return b.out != nil && p.origin == b.out.id }
+
+// resubscribed runs when rueidis renewed the subscription after a lost
+// connection: what was published meanwhile is read from the history.
+// It runs on rueidis's reading goroutine and must not block.
+func (b *RedisBroker) resubscribed(ch string, s *redisSub) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.last.IsZero() {
+		return // nothing delivered yet: nothing to catch up on
+	}
+	s.holds++
+	b.wg.Add(1)
+	go b.repair(ch, s, s.last)
 }
 
 // repair reads the publications after from that pub/sub did not bring,
 // delivers them, then what waited behind them. When the history no longer
-// holds them, OnGap is told. It runs in its own goroutine, one per channel
-// at a time, bounded by the broker's timeout.
+// holds them, OnGap is told. When Redis started a new history (it came
+// back empty), the old one's tail is lost (OnGap) and the new one is read
+// from its start. It runs in its own goroutine, one per channel at a
+// time, bounded by the broker's timeout.
 func (b *RedisBroker) repair(ch string, s *redisSub, from Position) {
 	defer b.wg.Done()
-	res, err := b.read(context.Background(), ch, from, 0)
+	ctx := context.Background()
+	res, err := b.read(ctx, ch, from, 0)
+	lost := err != nil || !res.Recovered
+	if lost && err == nil && res.Top.Epoch != "" && res.Top.Epoch != from.Epoch {
+		res, err = b.read(ctx, ch, Position{Epoch: res.Top.Epoch}, 0)
+	}
+	if lost && b.cfg.OnGap != nil {
+		b.cfg.OnGap(ch)
+	}
 	s.mu.Lock()
-	switch {
-	case err == nil && res.Recovered:
+	if err == nil && res.Recovered {
 		for _, p := range res.Publications {
-			if p.Offset > s.last.Offset {
+			if p.Epoch != s.last.Epoch || p.Offset > s.last.Offset {
 				s.last = p.Position
-				b.cfg.Handler(p)
+				if !b.ownReplay(p) {
+					b.cfg.Handler(p)
+				}
 			}
 		}
-	default:
-		if b.cfg.OnGap != nil {
-			b.cfg.OnGap(ch)
-		}
+	} else {
 		s.last = Position{} // accept what comes next: the subscribers resync
 	}
 	s.mu.Unlock()
@@ -554,6 +630,8 @@ func streamEntry(ch, epoch string, m rueidis.RedisMessage) (Publication, error) 
 			p.Offset, _ = strconv.ParseUint(fv[i+1], 10, 64)
 		case "d":
 			p.Data = []byte(fv[i+1])
+		case "n":
+			p.origin = fv[i+1]
 		}
 	}
 	if ms, _, ok := strings.Cut(id, "-"); ok {
@@ -580,7 +658,20 @@ func (b *RedisBroker) Close() error {
 		delete(b.subs, ch)
 	}
 	b.mu.Unlock()
+	if b.out != nil {
+		if n := b.out.close(); n > 0 && b.cfg.OnDropped != nil {
+			b.cfg.OnDropped(n)
+		}
+	}
 	b.client.Close()
 	b.wg.Wait()
 	return nil
+}
+
+// Outboxed returns how many publications wait for Redis in the outbox.
+func (b *RedisBroker) Outboxed() int {
+	if b.out == nil {
+		return 0
+	}
+	return b.out.len()
 }

@@ -254,7 +254,8 @@ func TestSuiteOnRedisCluster(t *testing.T) {
 	})
 }
 
-// TestRedisBrokerCircuitBreaker stops Redis: publishes fail, the breaker
+// TestRedisBrokerCircuitBreaker stops Redis under a broker without an
+// outbox: publishes fail, the breaker
 // opens after the spec's volume of failures and then fails calls at once
 // without waiting on Redis; once Redis is back and the reset time passed,
 // a probe closes it again.
@@ -262,6 +263,7 @@ func TestRedisBrokerCircuitBreaker(t *testing.T) {
 	srv := redistest.Start(t)
 	b, err := cluster.NewRedisBroker(cluster.RedisConfig{
 		Addrs: []string{srv.Addr}, Handler: func(cluster.Publication) {}, Timeout: time.Second, BreakerReset: 300 * time.Millisecond,
+		OutboxMessages: -1,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -475,4 +477,166 @@ func TestRedisCoordinatorOnCluster(t *testing.T) {
 		t.Cleanup(func() { _ = b.Close() })
 		return b.Coordinator()
 	})
+}
+
+// TestRedisBrokerOutbox stops Redis under two nodes: node A's publishes
+// are delivered to its own subscribers at once, marked pending, and
+// queued; node B hears nothing yet. Redis comes back empty: the outbox
+// replays in order, node B gets every queued publication once and in
+// order, node A none a second time, both are told that the old history
+// is gone (their subscribers resync), and what follows flows normally.
+func TestRedisBrokerOutbox(t *testing.T) {
+	srv := redistest.Start(t)
+	type node struct {
+		b    *cluster.RedisBroker
+		pubs chan cluster.Publication
+		gaps chan string
+	}
+	nodes := make([]node, 2)
+	for i := range nodes {
+		pubs, gaps := make(chan cluster.Publication, 100), make(chan string, 10)
+		b, err := cluster.NewRedisBroker(cluster.RedisConfig{
+			Addrs: []string{srv.Addr}, Handler: func(p cluster.Publication) {
+				if p.Channel != "h1:probe" {
+					pubs <- p
+				}
+			},
+			OnGap:   func(ch string) { gaps <- ch },
+			Timeout: time.Second, BreakerReset: 200 * time.Millisecond,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = b.Close() })
+		nodes[i] = node{b, pubs, gaps}
+	}
+	a, b := nodes[0], nodes[1]
+	ctx := context.Background()
+	for _, n := range nodes {
+		if err := n.b.Subscribe(ctx, "h1:alerts"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	next := func(n node, want string, pending bool) {
+		t.Helper()
+		select {
+		case p := <-n.pubs:
+			if string(p.Data) != want || p.Pending != pending {
+				t.Fatalf("got %q pending=%v, want %q pending=%v", p.Data, p.Pending, want, pending)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("no delivery of %q", want)
+		}
+	}
+	publish := func(data string) cluster.Publication {
+		t.Helper()
+		p, err := a.b.Publish(ctx, "h1:alerts", []byte(data), cluster.PublishOptions{})
+		if err != nil {
+			t.Fatalf("publish %s: %v", data, err)
+		}
+		return p
+	}
+	publish("m1")
+	next(a, "m1", false)
+	next(b, "m1", false)
+
+	srv.Stop()
+	awaitQueued(t, a.b)
+	var last uint64
+	for i := 2; i <= 6; i++ {
+		p := publish("m" + strconv.Itoa(i))
+		if !p.Pending || p.Offset <= last || p.Epoch == "" {
+			t.Fatalf("publish with Redis stopped: %+v, want pending", p)
+		}
+		last = p.Offset
+		next(a, "m"+strconv.Itoa(i), true) // local delivery goes on
+	}
+	if got := a.b.Outboxed(); got != 6 { // and the probe
+		t.Fatalf("outbox holds %d, want 6", got)
+	}
+	if _, err := a.b.Store().Put(ctx, "t", "k", []byte("v"), 0); err == nil {
+		t.Fatal("a store write succeeded with Redis stopped")
+	}
+	srv.Restart()
+	deadline := time.Now().Add(15 * time.Second)
+	for a.b.Outboxed() > 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("outbox never drained")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	publish("m7")
+	for i := 2; i <= 7; i++ {
+		next(b, "m"+strconv.Itoa(i), false)
+	}
+	next(a, "m7", false) // not m2..m6 again
+	for _, n := range nodes {
+		select {
+		case ch := <-n.gaps:
+			if ch != "h1:alerts" {
+				t.Fatalf("gap on %q", ch)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("a node was not told that the history was lost")
+		}
+	}
+	select {
+	case p := <-a.pubs:
+		t.Fatalf("node A got %q twice", p.Data)
+	case p := <-b.pubs:
+		t.Fatalf("node B got %q twice", p.Data)
+	case <-time.After(200 * time.Millisecond):
+	}
+}
+
+// TestRedisBrokerOutboxBounds: with Redis gone, the outbox takes what its
+// bound allows and refuses the rest; Close reports what it dropped.
+func TestRedisBrokerOutboxBounds(t *testing.T) {
+	srv := redistest.Start(t)
+	dropped := make(chan int, 1)
+	b, err := cluster.NewRedisBroker(cluster.RedisConfig{
+		Addrs: []string{srv.Addr}, Handler: func(cluster.Publication) {}, Timeout: time.Second,
+		OutboxMessages: 4, OutboxBytes: 11, OnDropped: func(n int) { dropped <- n },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Stop()
+	awaitQueued(t, b)
+	ctx := context.Background()
+	cases := []struct {
+		data string
+		full bool
+	}{{"aaaa", false}, {"bbbb", false}, {"ccc", true}, {"cc", false}, {"d", true}}
+	for _, tc := range cases {
+		_, err := b.Publish(ctx, "h1:alerts", []byte(tc.data), cluster.PublishOptions{})
+		if full := errors.Is(err, cluster.ErrOutboxFull); full != tc.full || (!tc.full && err != nil) {
+			t.Fatalf("publish %q: %v, want full=%v", tc.data, err, tc.full)
+		}
+	}
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if n := <-dropped; n != 4 { // and the probe
+		t.Fatalf("dropped %d, want 4", n)
+	}
+}
+
+// awaitQueued publishes "x" through b to channel "h1:probe" until a
+// publish is queued, which it returns. The first calls after Redis stopped
+// may fail on the connection Redis dropped instead: a publish failing that
+// way cannot tell whether Redis applied it, so it is returned to the
+// caller, never queued.
+func awaitQueued(t *testing.T, b *cluster.RedisBroker) {
+	t.Helper()
+	for range 10 {
+		p, err := b.Publish(context.Background(), "h1:probe", []byte("x"), cluster.PublishOptions{})
+		if err == nil && p.Pending {
+			return
+		}
+		if err == nil {
+			t.Fatal("a publish succeeded with Redis stopped")
+		}
+	}
+	t.Fatal("publishes never queued with Redis stopped")
 }
