@@ -260,7 +260,15 @@ func (b *MemoryBroker) history(c *memChannel, since Position, limit int) History
 		res.Recovered = true
 		return res
 	}
-	if since.Epoch != b.epoch || since.Offset > c.offset {
+	if since.Epoch != b.epoch {
+		// Another lifetime's position: not recovered, but what this
+		// history holds from its start is sent, when it holds all of it.
+		if c.offset > 0 && c.offset == uint64(len(c.history)) && (limit <= 0 || c.offset <= uint64(limit)) {
+			res.Publications = append([]Publication(nil), c.history...)
+		}
+		return res
+	}
+	if since.Offset > c.offset {
 		return res
 	}
 	missed := c.offset - since.Offset

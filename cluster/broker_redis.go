@@ -462,34 +462,32 @@ func (b *RedisBroker) resubscribed(ch string, s *redisSub) {
 // repair reads the publications after from that pub/sub did not bring,
 // delivers them, then what waited behind them. When the history no longer
 // holds them, OnGap is told. When Redis started a new history (it came
-// back empty), the old one's tail is lost (OnGap) and the new one is read
-// from its start. It runs in its own goroutine, one per channel at a
+// back empty), the old one's tail is lost (OnGap) and the new one is
+// delivered from its start. It runs in its own goroutine, one per channel at a
 // time, bounded by the broker's timeout.
 func (b *RedisBroker) repair(ch string, s *redisSub, from Position) {
 	defer b.wg.Done()
 	ctx := context.Background()
 	res, err := b.read(ctx, ch, from, 0)
 	lost := err != nil || !res.Recovered
-	if lost && err == nil && res.Top.Epoch != "" && res.Top.Epoch != from.Epoch {
-		res, err = b.read(ctx, ch, Position{Epoch: res.Top.Epoch}, 0)
-	}
-	if lost && b.cfg.OnGap != nil {
-		b.cfg.OnGap(ch)
-	}
 	s.mu.Lock()
-	if err == nil && res.Recovered {
-		for _, p := range res.Publications {
-			if p.Epoch != s.last.Epoch || p.Offset > s.last.Offset {
-				s.last = p.Position
-				if !b.ownReplay(p) {
-					b.cfg.Handler(p)
-				}
+	for _, p := range res.Publications { // with lost: a new history from its start
+		if p.Epoch != s.last.Epoch || p.Offset > s.last.Offset {
+			s.last = p.Position
+			if !b.ownReplay(p) {
+				b.cfg.Handler(p)
 			}
 		}
-	} else {
+	}
+	if lost && len(res.Publications) == 0 {
 		s.last = Position{} // accept what comes next: the subscribers resync
 	}
 	s.mu.Unlock()
+	// Told after the new history's publications were handed on, so a
+	// subscriber resyncing from the last one it got loses none of them.
+	if lost && b.cfg.OnGap != nil {
+		b.cfg.OnGap(ch)
+	}
 	b.release(s)
 }
 
@@ -525,6 +523,9 @@ func (b *RedisBroker) Recover(ctx context.Context, ch string, since Position, li
 		s.holds++
 		s.mu.Unlock()
 		defer b.release(s)
+	}
+	if b.out != nil {
+		since = b.out.resolve(since)
 	}
 	res, err := b.read(ctx, ch, since, limit)
 	if err != nil {
@@ -582,7 +583,16 @@ func (b *RedisBroker) read(ctx context.Context, ch string, since Position, limit
 	if since.IsZero() {
 		return res, nil
 	}
-	if since.Epoch != ep || since.Offset > top || (limit > 0 && top-since.Offset > uint64(limit)) {
+	if since.Epoch != ep {
+		// Another lifetime's position (Redis came back empty): not
+		// recovered, but the new history is sent from its start when it
+		// holds all of it, so nothing published since is missed.
+		res.Recovered = false
+		if ep == "" || top == 0 || top >= uint64(want) {
+			return res, nil
+		}
+		since = Position{Epoch: ep}
+	} else if since.Offset > top || (limit > 0 && top-since.Offset > uint64(limit)) {
 		res.Recovered = false
 		return res, nil
 	}

@@ -16,7 +16,7 @@ const (
 	DefaultOutboxMessages = 10000
 	DefaultOutboxBytes    = 64 << 20
 	outboxRetryMin        = 100 * time.Millisecond
-	outboxRetryMax        = 2 * time.Second
+	outboxRetryMax        = time.Second
 )
 
 // ErrOutboxFull is returned when Redis is unreachable and the outbox holds
@@ -40,17 +40,24 @@ type outbox struct {
 	seq     uint64 // provisional offsets of pending publications
 	running bool   // the replay goroutine is on
 	done    chan struct{}
+	// stored maps a replayed publication's provisional position to the
+	// one Redis gave it, so a client of this node resuming from the
+	// provisional messageId it got recovers exactly. Cleared when it
+	// reaches twice maxItems: an older provisional id then resyncs.
+	stored map[Position]Position
 }
 
 type outboxItem struct {
 	ch, idem string
 	data     []byte
+	pos      Position // provisional
 }
 
 func newOutbox(b *RedisBroker, maxItems, maxBytes int) *outbox {
 	var r [6]byte
 	_, _ = rand.Read(r[:])
-	return &outbox{b: b, id: "q" + hex.EncodeToString(r[:]), maxItems: maxItems, maxBytes: maxBytes, done: make(chan struct{})}
+	return &outbox{b: b, id: "q" + hex.EncodeToString(r[:]), maxItems: maxItems, maxBytes: maxBytes,
+		done: make(chan struct{}), stored: make(map[Position]Position)}
 }
 
 // notSent reports whether err proves the publish never reached Redis: the
@@ -110,7 +117,8 @@ func (o *outbox) addLocked(ch string, data []byte, idem string, cause error) (Pu
 		// return the first attempt's publication instead of a repeat.
 		idem = o.id + "-" + strconv.FormatUint(o.seq, 10)
 	}
-	o.items = append(o.items, outboxItem{ch: ch, idem: idem, data: data})
+	pos := Position{Epoch: o.id, Offset: o.seq}
+	o.items = append(o.items, outboxItem{ch: ch, idem: idem, data: data, pos: pos})
 	o.bytes += len(data)
 	if !o.running {
 		o.running = true
@@ -118,7 +126,7 @@ func (o *outbox) addLocked(ch string, data []byte, idem string, cause error) (Pu
 		go o.replay()
 	}
 	return Publication{
-		Channel: ch, Position: Position{Epoch: o.id, Offset: o.seq}, Data: data, Time: time.Now(), Pending: true,
+		Channel: ch, Position: pos, Data: data, Time: time.Now(), Pending: true,
 	}, nil
 }
 
@@ -137,7 +145,7 @@ func (o *outbox) replay() {
 		}
 		it := o.items[0]
 		o.mu.Unlock()
-		_, err := o.b.publishNow(context.Background(), it.ch, it.data, it.idem, o.id)
+		p, err := o.b.publishNow(context.Background(), it.ch, it.data, it.idem, o.id)
 		if err != nil {
 			select {
 			case <-o.done:
@@ -152,8 +160,26 @@ func (o *outbox) replay() {
 		o.items[0] = outboxItem{}
 		o.items = o.items[1:]
 		o.bytes -= len(it.data)
+		if len(o.stored) >= 2*o.maxItems {
+			clear(o.stored)
+		}
+		o.stored[it.pos] = p.Position
 		o.mu.Unlock()
 	}
+}
+
+// resolve returns the stored position of a replayed provisional one, or
+// pos unchanged.
+func (o *outbox) resolve(pos Position) Position {
+	if pos.Epoch != o.id {
+		return pos
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if real, ok := o.stored[pos]; ok {
+		return real
+	}
+	return pos
 }
 
 // len returns how many publications wait.

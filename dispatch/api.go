@@ -42,6 +42,7 @@ type apiAnswer struct {
 	Data      any    `json:"data,omitempty"`
 	Error     *Error `json:"error,omitempty"`
 	Replayed  bool   `json:"replayed,omitempty"`
+	Queued    bool   `json:"queued,omitempty"` // accepted while Redis is unreachable: delivered on this node, the rest follows (HTTP 202)
 }
 
 // MarshalJSON shows an Error as {code, message}.
@@ -142,7 +143,11 @@ func (a *api) apply(req *publishRequest, key string) (int, apiAnswer) {
 		if r.err != nil {
 			return statusOf(r.err), apiAnswer{Error: asError(r.err)}
 		}
-		return http.StatusOK, apiAnswer{OK: true, Event: r.res.Event, MessageID: r.res.MessageID, Data: r.res.Data}
+		status := http.StatusOK
+		if r.res.Queued {
+			status = http.StatusAccepted
+		}
+		return status, apiAnswer{OK: true, Event: r.res.Event, MessageID: r.res.MessageID, Data: r.res.Data, Queued: r.res.Queued}
 	case <-time.After(apiTimeout):
 		return http.StatusGatewayTimeout, apiAnswer{Error: newError(CodeUnavailable, "no answer in time; the event may still be applied")}
 	}

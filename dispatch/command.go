@@ -25,6 +25,10 @@ type ackPayload struct {
 	Event     string `json:"event"`
 	MessageID string `json:"messageId,omitempty"`
 	Data      any    `json:"data,omitempty"`
+	// Queued: Redis was unreachable, so the event went to this node's
+	// clients only and waits in the node's outbox for the rest of the
+	// cluster; its messageId is provisional (resuming from it resyncs).
+	Queued bool `json:"queued,omitempty"`
 }
 
 // finish reports a command's outcome to its origin. Runs on a worker.
@@ -101,7 +105,7 @@ func (s *Service) guestEvent(o *origin, env *Envelope) error {
 				"metadata", map[string]any{"property": p, "roomNumber": g.RoomNumber, "priority": "HIGH"})
 		}
 		s.metrics.processed(event, High, time.Since(start))
-		o.finish(s, event, ackPayload{Event: event, MessageID: pub.Position.String()}, err)
+		o.finish(s, event, ackPayload{Event: event, MessageID: pub.Position.String(), Queued: pub.Pending}, err)
 	})
 }
 
@@ -174,7 +178,7 @@ func (s *Service) alert(o *origin, env *Envelope) error {
 				err = e
 				continue
 			}
-			res.MessageID = r.Position.String()
+			res.MessageID, res.Queued = r.Position.String(), r.Pending
 			pub = res
 			if a.Assignee != "" {
 				_, _ = s.publish(staffChannel(prop, a.Assignee), event, NSPersonal, a, prio, 0, o.corr, o.claims.Subject, "")

@@ -20,7 +20,7 @@ type serviceMetrics struct {
 	authOK, authFailed, acks          *metrics.Counter
 	rejected, recovered, notRecovered *metrics.Counter
 	escalated, reassigned             *metrics.Counter
-	dropped                           *metrics.Counter
+	dropped, queued                   *metrics.Counter
 	timeToAccept                      *metrics.Histogram
 	openRequests                      atomic.Int64 // created on this node and not completed or cancelled
 
@@ -43,6 +43,7 @@ func newServiceMetrics() *serviceMetrics {
 		escalated:    s.NewCounter("bellhop_service_requests_escalated_total"),
 		reassigned:   s.NewCounter("bellhop_service_requests_reassigned_total"),
 		dropped:      s.NewCounter("bellhop_deliveries_dropped_total"),
+		queued:       s.NewCounter("bellhop_publications_queued_total"),
 		timeToAccept: s.NewHistogram("bellhop_service_request_accept_seconds"),
 		counters:     make(map[string]*metrics.Counter),
 		events:       newEventMetrics(s),

@@ -226,6 +226,9 @@ func (s *Service) publish(channel, event, namespace string, payload any, prio Pr
 		return pub, newError(CodeUnavailable, "message could not be stored")
 	}
 	s.metrics.published(event, prio)
+	if pub.Pending {
+		s.metrics.queued.Inc()
+	}
 	return pub, nil
 }
 
@@ -258,7 +261,9 @@ func (s *Service) message(pub cluster.Publication) (*engine.Message, bool) {
 	buf := make([]byte, 0, len(env)+32)
 	buf = withMessageID(buf, env, pub.Position.String())
 	m := s.srv.NewMessage(codec.OpText, buf)
-	m.Seq = pub.Offset
+	if !pub.Pending {
+		m.Seq = pub.Offset // a pending one's offset is provisional: never skipped
+	}
 	m.Priority = engine.Priority(prio)
 	m.Conflate = conflate
 	return m, true

@@ -329,7 +329,8 @@ func testRecoverExact(t *testing.T, b cluster.Broker, _ *recorder) {
 		{"first", at(1), 0, true, 2},
 		{"top", at(20), 0, true, 0},
 		{"ahead", at(21), 0, false, 0},
-		{"other_epoch", cluster.Position{Epoch: other, Offset: 5}, 0, false, 0},
+		{"other_epoch", cluster.Position{Epoch: other, Offset: 5}, 0, false, 1},             // the whole new history
+		{"other_epoch_over_limit", cluster.Position{Epoch: other, Offset: 5}, 10, false, 0}, // too long to send
 		{"over_limit", at(5), 10, false, 0},
 		{"at_limit", at(5), 15, true, 6},
 	}

@@ -50,9 +50,10 @@ func startAdmin(a *app, addr string) (*adminServer, error) {
 			_, _ = io.WriteString(w, "draining\n")
 			return
 		}
-		if rb, ok := a.broker.(*cluster.RedisBroker); ok && rb.Health() != cluster.Healthy {
+		if rb, ok := a.broker.(*cluster.RedisBroker); ok && (rb.Health() != cluster.Healthy || rb.Outboxed() > 0) {
 			// Still serving its own clients, so still ready; but the
-			// cluster link is down, and monitoring should see it.
+			// cluster link is down (or publications still wait for it),
+			// and monitoring should see it.
 			_, _ = io.WriteString(w, "degraded\n")
 			return
 		}

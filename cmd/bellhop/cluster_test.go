@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -16,14 +18,15 @@ import (
 	"github.com/bellhop/bellhop/dispatch/auth"
 )
 
-// redisNodes starts a Redis and n nodes joined through it (API key k1).
-func redisNodes(t *testing.T, n int) (*redistest.Server, []*testApp) {
+// redisNodes starts a Redis and n nodes joined through it (API key k1),
+// with env added.
+func redisNodes(t *testing.T, n int, env ...string) (*redistest.Server, []*testApp) {
 	t.Helper()
 	srv := redistest.Start(t)
 	host, port, _ := net.SplitHostPort(srv.Addr)
 	nodes := make([]*testApp, n)
 	for i := range nodes {
-		nodes[i] = startApp(t, testEnv("JWT_SECRET="+testSecret, "API_KEY=k1", "REDIS_HOST="+host, "REDIS_PORT="+port))
+		nodes[i] = startApp(t, testEnv(append([]string{"JWT_SECRET=" + testSecret, "API_KEY=k1", "REDIS_HOST=" + host, "REDIS_PORT=" + port}, env...)...))
 	}
 	return srv, nodes
 }
@@ -80,34 +83,118 @@ func TestRedisUnreachableStopsStartup(t *testing.T) {
 	}
 }
 
-// TestRedisOutageShowsDegraded stops Redis under a node: publishes through
-// the API fail with an error (never a false success), the breaker opens,
-// /readyz says degraded and the metric shows the open breaker.
-func TestRedisOutageShowsDegraded(t *testing.T) {
-	srv, nodes := redisNodes(t, 1)
-	a := nodes[0]
-	alert := `{"event":"SYSTEM_ALERT","property":"grand","payload":{"message":"test","severity":"info"}}`
-	if code, body := apiCall(t, a.admin, "k1", "POST", "/api/v1/publish", alert); code != http.StatusOK {
-		t.Fatalf("publish with Redis up: %d %s", code, body)
+// TestRedisOutage stops Redis under two nodes for a few seconds. Alerts
+// published through node A meanwhile reach node A's front desk at once
+// (HTTP 202, "queued"); a publish that could not be queued is an error,
+// never a false success; a room change (it needs the shared board) is
+// refused; the breaker opens, /readyz says degraded and the metrics show
+// it. Redis comes back empty: the outbox replays, node B's front desk gets
+// every queued alert once and in order, node A's none twice, and a front
+// desk resuming on node A from a provisional messageId misses nothing.
+func TestRedisOutage(t *testing.T) {
+	srv, nodes := redisNodes(t, 2, "REDIS_BREAKER_RESET=300ms")
+	a, b := nodes[0], nodes[1]
+	deskA := joinAs(t, a.srv.Addr().String(), "fd-1", auth.FrontDesk, "", "system")
+	deskB := joinAs(t, b.srv.Addr().String(), "fd-2", auth.FrontDesk, "", "system")
+	alert := func(text string) (int, string) {
+		return apiCall(t, a.admin, "k1", "POST", "/api/v1/publish",
+			`{"event":"SYSTEM_ALERT","property":"grand","payload":{"message":"`+text+`","severity":"info"}}`)
 	}
-	if _, body := a.get(t, "/readyz"); body != "ready\n" {
-		t.Fatalf("/readyz with Redis up: %q", body)
+	if code, body := alert("a0"); code != http.StatusOK {
+		t.Fatalf("alert with Redis up: %d %s", code, body)
 	}
+	deskA.readUntil(t, `"a0"`)
+	sinceB := messageIDIn(t, deskB.readUntil(t, `"a0"`))
 	if _, body := a.get(t, "/metrics"); !strings.Contains(body, "bellhop_redis_breaker_state 0") {
 		t.Fatal("/metrics lacks the closed breaker")
 	}
+
 	srv.Stop()
-	for range 30 {
-		if code, _ := apiCall(t, a.admin, "k1", "POST", "/api/v1/publish", alert); code == http.StatusOK {
-			t.Fatal("a publish reported success with Redis stopped")
+	var queued []string
+	var lastID string
+	for i := 1; len(queued) < 5 && i < 20; i++ {
+		text := "a" + strconv.Itoa(i)
+		code, body := alert(text)
+		switch code {
+		case http.StatusAccepted:
+			if !strings.Contains(body, `"queued":true`) {
+				t.Fatalf("202 without queued: %s", body)
+			}
+			queued = append(queued, text)
+			msg := deskA.readUntil(t, `"message":"`)
+			if !strings.Contains(msg, `"`+text+`"`) {
+				t.Fatalf("node A's desk got %s, want %s", msg, text)
+			}
+			lastID = messageIDIn(t, msg)
+		case http.StatusServiceUnavailable: // sent on a dropped connection: maybe applied, so not queued
+		default:
+			t.Fatalf("alert %s with Redis stopped: %d %s", text, code, body)
 		}
+	}
+	if len(queued) < 5 {
+		t.Fatalf("only %v queued", queued)
+	}
+	if code, _ := apiCall(t, a.admin, "k1", "POST", "/api/v1/publish", roomUpdate("101", "DIRTY")); code != http.StatusServiceUnavailable {
+		t.Fatalf("room change with Redis stopped: %d, want 503", code)
 	}
 	if _, body := a.get(t, "/readyz"); body != "degraded\n" {
 		t.Fatalf("/readyz with Redis stopped: %q", body)
 	}
-	if _, body := a.get(t, "/metrics"); !strings.Contains(body, "bellhop_redis_breaker_state 2") {
-		t.Fatal("/metrics lacks the open breaker")
+	waitFor(t, 15*time.Second, func() bool {
+		_, body := a.get(t, "/metrics")
+		return strings.Contains(body, "bellhop_redis_breaker_state 2") && !strings.Contains(body, "bellhop_redis_outbox_messages 0")
+	})
+
+	srv.Restart()
+	waitFor(t, 15*time.Second, func() bool { _, body := a.get(t, "/readyz"); return body == "ready\n" })
+	if code, body := alert("after"); code != http.StatusOK {
+		t.Fatalf("alert after Redis returned: %d %s", code, body)
 	}
+	// Node B's desk gets every queued alert and the next one, once, in
+	// order; when node B saw that Redis lost its history, it was told to
+	// resync and resumed from its last messageId.
+	if got, want := alerts(t, deskB, b, sinceB, len(queued)+1), append(queued, "after"); !slices.Equal(got, want) {
+		t.Fatalf("node B's desk got %v, want %v", got, want)
+	}
+	// Node A's desk had the queued ones: it gets "after" only, resuming
+	// (if told to resync) from the provisional messageId of the last.
+	if got := alerts(t, deskA, a, lastID, 1); !slices.Equal(got, []string{"after"}) {
+		t.Fatalf("node A's desk got %v, want [after]", got)
+	}
+}
+
+// alerts reads the next n alert texts from c; when the node closes c to
+// make it resync, it resumes on node with the last messageId it saw
+// (since) and reads on.
+func alerts(t *testing.T, c *wsConn, node *testApp, since string, n int) []string {
+	t.Helper()
+	var got []string
+	for len(got) < n {
+		_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+		op, p := c.read(t)
+		if op == codec.OpClose {
+			c = wsDial(t, node.srv.Addr().String(), "/ws?token="+frontDeskToken(t), nil)
+			c.send(t, codec.OpText, []byte(`{"event":"SUBSCRIBE","namespace":"system","correlationId":"sub","payload":{"since":"`+since+`"}}`))
+			continue
+		}
+		if _, rest, ok := strings.Cut(string(p), `"message":"`); ok {
+			text, _, _ := strings.Cut(rest, `"`)
+			got = append(got, text)
+			since = messageIDIn(t, string(p))
+		}
+	}
+	return got
+}
+
+// messageIDIn returns the messageId in a message.
+func messageIDIn(t *testing.T, msg string) string {
+	t.Helper()
+	_, rest, ok := strings.Cut(msg, `"messageId":"`)
+	if !ok {
+		t.Fatalf("no messageId in %s", msg)
+	}
+	id, _, _ := strings.Cut(rest, `"`)
+	return id
 }
 
 // TestResumeOnAnotherNode: a front desk on node A sees a room change, node

@@ -39,6 +39,8 @@ type options struct {
 	redisHost, redisPassword string
 	redisPort                int
 	redisTLS                 bool
+	breakerReset             time.Duration
+	outboxSize, outboxBytes  int
 }
 
 // setting binds one option to its flag and environment variable.
@@ -99,6 +101,9 @@ func (o *options) settings() []setting {
 		{"redis-port", "REDIS_PORT", "6379", "Redis port", intIn(&o.redisPort, 1, 65535)},
 		{"redis-password", "REDIS_PASSWORD", "", "Redis password (AUTH); never logged", str(&o.redisPassword)},
 		{"redis-tls", "REDIS_TLS_ENABLED", "false", "connect to Redis over TLS", boolean(&o.redisTLS)},
+		{"redis-breaker-reset", "REDIS_BREAKER_RESET", "30s", "how long the Redis circuit breaker stays open before a probe", duration(&o.breakerReset)},
+		{"outbox-size", "OUTBOX_SIZE", "10000", "publications held while Redis is unreachable (delivered locally, replayed in order); 0 fails them at once", intIn(&o.outboxSize, 0, 1<<24)},
+		{"outbox-bytes", "OUTBOX_BYTES", "67108864", "bytes held in the outbox at most", intIn(&o.outboxBytes, 1024, 1<<34)},
 	}
 }
 

@@ -195,7 +195,11 @@ func (a *app) newRedisBroker(deliver cluster.Handler) (*cluster.RedisBroker, err
 	addr := net.JoinHostPort(o.redisHost, strconv.Itoa(o.redisPort))
 	rcfg := cluster.RedisConfig{
 		Addrs: []string{addr}, Password: o.redisPassword, Retention: o.retention, MaxHistory: o.historySize,
-		Handler: deliver,
+		Handler: deliver, BreakerReset: o.breakerReset,
+		OutboxMessages: cmp.Or(o.outboxSize, -1), OutboxBytes: o.outboxBytes,
+		OnDropped: func(n int) {
+			a.log.Error("Redis unreachable at shutdown: queued publications were not stored", "count", n)
+		},
 		// A gap the history cannot fill: the channel's clients resync.
 		OnGap: func(ch string) {
 			a.log.Warn("messages lost between Redis and this node; subscribers resync", "channel", ch)
@@ -214,6 +218,7 @@ func (a *app) newRedisBroker(deliver cluster.Handler) (*cluster.RedisBroker, err
 	a.clusterMetrics = metrics.NewSet()
 	// 0: breaker closed, 1: half-open (probing), 2: open (Redis unavailable).
 	a.clusterMetrics.NewGauge("bellhop_redis_breaker_state", func() float64 { return float64(broker.Health()) })
+	a.clusterMetrics.NewGauge("bellhop_redis_outbox_messages", func() float64 { return float64(broker.Outboxed()) })
 	a.log.Info("redis", "addr", addr, "tls", o.redisTLS)
 	return broker, nil
 }
