@@ -413,3 +413,46 @@ func TestNodeKilled(t *testing.T) {
 		t.Fatalf("escalation: %s", got)
 	}
 }
+
+// TestSnapshotSeesOtherNodesChange: node B reads the board (its cache now
+// holds it), node A changes a room, and node B's next snapshot read (a new
+// subscription) shows the change: Redis invalidated node B's cached copy.
+func TestSnapshotSeesOtherNodesChange(t *testing.T) {
+	_, nodes := redisNodes(t, 2)
+	publishRoom(t, nodes[0], "204", "DIRTY")
+	for i, want := range []string{"DIRTY", "CLEANED", "INSPECTED"} {
+		if i > 0 {
+			publishRoom(t, nodes[0], "204", want)
+		}
+		_, sub := subscribeRooms(t, nodes[1], "")
+		if !strings.Contains(sub, `"roomNumber":"204","status":"`+want+`"`) {
+			t.Fatalf("node B's snapshot after %s on node A: %s", want, sub)
+		}
+	}
+}
+
+// TestRedisRestartedEmpty: Redis loses everything under a node. A front
+// desk resuming from a messageId of the lost history gets recovered:false,
+// a snapshot of the board as it now stands, and what the new history
+// holds; never a silent gap.
+func TestRedisRestartedEmpty(t *testing.T) {
+	srv, nodes := redisNodes(t, 1)
+	a := nodes[0]
+	c, _ := subscribeRooms(t, a, "")
+	publishRoom(t, a, "101", "DIRTY")
+	last := messageIDIn(t, c.readUntil(t, `"DIRTY"`))
+	srv.Kill()
+	srv.Restart()
+	waitFor(t, 15*time.Second, func() bool {
+		code, _ := apiCall(t, a.admin, "k1", "POST", "/api/v1/publish", roomUpdate("102", "CLEANED"))
+		return code == http.StatusOK
+	})
+	back, sub := subscribeRooms(t, a, last)
+	if !strings.Contains(sub, `"recovered":false`) || !strings.Contains(sub, `"snapshot":{`) ||
+		!strings.Contains(sub, `"roomNumber":"102","status":"CLEANED"`) {
+		t.Fatalf("resume from the lost history: %s", sub)
+	}
+	if got := back.readUntil(t, `"event":"ROOM_STATUS_UPDATE"`); !strings.Contains(got, `"CLEANED"`) {
+		t.Fatalf("the new history's change: %s", got)
+	}
+}
