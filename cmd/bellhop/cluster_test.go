@@ -70,6 +70,37 @@ func TestTwoNodesThroughRedis(t *testing.T) {
 	}
 }
 
+// TestFanOutThreeNodes: room changes published through node A's API
+// reach front desks on nodes B and C once each and in order.
+func TestFanOutThreeNodes(t *testing.T) {
+	_, nodes := redisNodes(t, 3)
+	desks := []*wsConn{}
+	for _, n := range nodes[1:] {
+		c, _ := subscribeRooms(t, n, "")
+		desks = append(desks, c)
+	}
+	statuses := []string{"DIRTY", "CLEANING", "CLEANED", "INSPECTED", "AVAILABLE", "OCCUPIED"}
+	for _, st := range statuses {
+		publishRoom(t, nodes[0], "101", st)
+	}
+	publishRoom(t, nodes[0], "999", "DIRTY") // the end mark
+	for i, c := range desks {
+		var got []string
+		for {
+			msg := c.readUntil(t, `"event":"ROOM_STATUS_UPDATE"`)
+			if strings.Contains(msg, `"roomNumber":"999"`) {
+				break
+			}
+			_, rest, _ := strings.Cut(msg, `"status":"`)
+			st, _, _ := strings.Cut(rest, `"`)
+			got = append(got, st)
+		}
+		if !slices.Equal(got, statuses) {
+			t.Fatalf("desk on node %c got %v, want %v", 'B'+i, got, statuses)
+		}
+	}
+}
+
 // TestRedisUnreachableStopsStartup checks that a REDIS_HOST nothing
 // listens on is a clear start-up error.
 func TestRedisUnreachableStopsStartup(t *testing.T) {
