@@ -1,12 +1,15 @@
 package dispatch_test
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"slices"
 	"testing"
 	"time"
 
+	"github.com/bellhop/bellhop/cluster"
 	"github.com/bellhop/bellhop/dispatch"
 	"github.com/bellhop/bellhop/dispatch/auth"
 )
@@ -129,6 +132,14 @@ func TestServiceRequestRouted(t *testing.T) {
 		t.Fatalf("open requests %v after completing one, want %v", got, openBefore-1)
 	}
 	expectError(t, act(near, req.ID, "cancel"), dispatch.CodeIllegalTransition)
+	// Finished requests leave the open table routing reads.
+	ctx := context.Background()
+	if _, err := h.store.Get(ctx, "requests:"+testProperty, req.ID); !errors.Is(err, cluster.ErrNotFound) {
+		t.Fatalf("completed request still among the open ones: %v", err)
+	}
+	if _, err := h.store.Get(ctx, "requests-done:"+testProperty, req.ID); err != nil {
+		t.Fatalf("completed request not archived: %v", err)
+	}
 
 	lifecycle := []string{"created", "assigned", "accepted", "started", "completed"}
 	last := expectActions(t, g, req.ID, lifecycle...)

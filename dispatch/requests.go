@@ -101,7 +101,12 @@ func newRequestDesk(s *Service) *requestDesk {
 	return &requestDesk{svc: s, timers: make(map[string]*time.Timer)}
 }
 
+// requestsTable holds a property's open requests: routing reads all of it
+// to balance load, so finished ones move to doneTable and it stays small.
 func requestsTable(property string) string { return "requests:" + property }
+
+// doneTable holds a property's completed and cancelled requests.
+func doneTable(property string) string { return "requests-done:" + property }
 
 func newRequestID() string {
 	var b [8]byte
@@ -393,6 +398,9 @@ func (d *requestDesk) expired(ctx context.Context, p, id string, attempt int) {
 
 func (d *requestDesk) load(ctx context.Context, p, id string) (ServiceRequest, error) {
 	rec, err := d.svc.store.Get(ctx, requestsTable(p), id)
+	if errors.Is(err, cluster.ErrNotFound) {
+		rec, err = d.svc.store.Get(ctx, doneTable(p), id)
+	}
 	if err != nil {
 		return ServiceRequest{}, err
 	}
@@ -450,6 +458,7 @@ func (d *requestDesk) change(o *origin, u *requestUpdate) (ackPayload, error) {
 	}
 	if req.terminal() {
 		s.metrics.openRequests.Add(-1)
+		d.archive(ctx, p, &req)
 	}
 	action := actionDone[u.Action]
 	d.announce(p, &req, action, u.Note)
@@ -551,19 +560,50 @@ func (d *requestDesk) decline(ctx context.Context, o *origin, req *ServiceReques
 	return ackPayload{Event: EventServiceRequestUpdate, Data: *req}, nil
 }
 
-// list returns a property's requests that are not finished.
+// archive moves a finished request from the open table to the done
+// table. A failure leaves it in the open table, where it is still read
+// correctly (list prefers the done copy; routing skips finished ones).
+func (d *requestDesk) archive(ctx context.Context, p string, req *ServiceRequest) {
+	val, _ := json.Marshal(req)
+	if _, err := d.svc.store.Put(ctx, doneTable(p), req.ID, val, 0); err != nil {
+		d.svc.log.Warn("finished request not archived", "requestId", req.ID, "err", err)
+		return
+	}
+	if err := d.svc.store.Delete(ctx, requestsTable(p), req.ID, req.Version); err != nil {
+		d.svc.log.Warn("finished request left among the open ones", "requestId", req.ID, "err", err)
+	}
+}
+
+// list returns a property's requests that are not finished, or all of
+// them, oldest first.
 func (d *requestDesk) list(ctx context.Context, p string, all bool) ([]ServiceRequest, error) {
 	recs, err := d.svc.store.List(ctx, requestsTable(p))
 	if err != nil {
 		return nil, err
 	}
-	out := []ServiceRequest{}
-	for _, rec := range recs {
-		var r ServiceRequest
-		if json.Unmarshal(rec.Value, &r) == nil && (all || !r.terminal()) {
-			r.Version = rec.Version
-			out = append(out, r)
+	byID := make(map[string]ServiceRequest, len(recs))
+	add := func(recs []cluster.Record) {
+		for _, rec := range recs {
+			var r ServiceRequest
+			if json.Unmarshal(rec.Value, &r) == nil && (all || !r.terminal()) {
+				r.Version = rec.Version
+				if old, ok := byID[r.ID]; !ok || !old.terminal() {
+					byID[r.ID] = r
+				}
+			}
 		}
+	}
+	if all {
+		done, err := d.svc.store.List(ctx, doneTable(p))
+		if err != nil {
+			return nil, err
+		}
+		add(done)
+	}
+	add(recs)
+	out := make([]ServiceRequest, 0, len(byID))
+	for _, r := range byID {
+		out = append(out, r)
 	}
 	slices.SortFunc(out, func(a, b ServiceRequest) int { return a.CreatedAt.Compare(b.CreatedAt) })
 	return out, nil
