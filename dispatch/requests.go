@@ -612,13 +612,18 @@ func (d *requestDesk) list(ctx context.Context, p string, all bool) ([]ServiceRe
 // openBy counts each staff member's requests assigned, accepted or in
 // progress: the load routing balances, the same on every node.
 func (d *requestDesk) openBy(ctx context.Context, p string) (map[string]int, error) {
-	reqs, err := d.list(ctx, p, false)
+	recs, err := d.svc.store.List(ctx, requestsTable(p))
 	if err != nil {
 		return nil, err
 	}
 	open := make(map[string]int)
-	for _, r := range reqs {
-		if r.Assignee != "" && (r.Status == ReqAssigned || r.Status == ReqAccepted || r.Status == ReqInProgress) {
+	for _, rec := range recs {
+		var r struct { // only what counts: a full decode per request per route would dominate routing
+			Status   string `json:"status"`
+			Assignee string `json:"assignee"`
+		}
+		if json.Unmarshal(rec.Value, &r) == nil && r.Assignee != "" &&
+			(r.Status == ReqAssigned || r.Status == ReqAccepted || r.Status == ReqInProgress) {
 			open[r.Assignee]++
 		}
 	}

@@ -10,7 +10,7 @@ import (
 	"github.com/bellhop/bellhop/dispatch/pqueue"
 )
 
-func newTestService(t *testing.T, cfg Config) *Service {
+func newTestService(t testing.TB, cfg Config) *Service {
 	t.Helper()
 	keys, err := auth.LoadKeySet("bellhop-test-secret-of-32-bytes-or-more", "")
 	if err != nil {
