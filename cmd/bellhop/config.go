@@ -40,6 +40,8 @@ type options struct {
 	redisPort                int
 	redisTLS                 bool
 	breakerReset             time.Duration
+	encKeysPath, encKey      string
+	encAllowPlain            bool
 	outboxSize, outboxBytes  int
 }
 
@@ -93,6 +95,9 @@ func (o *options) settings() []setting {
 		{"accept-timeout", "ACCEPT_TIMEOUT", "90s", "time an assignee has to accept a service request", duration(&o.dispatch.AcceptTimeout)},
 		{"retention", "MESSAGE_RETENTION_HOURS", "24", "hours messages stay in history for recovery", hours(&o.retention)},
 		{"history-size", "HISTORY_SIZE", "10000", "most messages kept per channel for recovery", intIn(&o.historySize, 1, 1<<24)},
+		{"encryption-keys", "ENCRYPTION_KEYS_PATH", "", "file of AES-256 keys (\"<id> <base64>\" per line, the first seals) that encrypt history and stored records at rest; reloaded on SIGHUP", str(&o.encKeysPath)},
+		{"encryption-key", "ENCRYPTION_KEY", "", "one key inline, \"<id> <base64>\", when there is no key file; never logged", str(&o.encKey)},
+		{"encryption-allow-plaintext", "ENCRYPTION_ALLOW_PLAINTEXT", "false", "read records stored before encryption was turned on (migration)", boolean(&o.encAllowPlain)},
 		{"node-id", "NODE_ID", "", "this node's name in the cluster's presence and leases; empty means host name and a random suffix", str(&o.dispatch.NodeID)},
 		{"presence-ttl", "PRESENCE_TTL", "30s", "a node's staff drop out of routing this long after the node stops heartbeating", duration(&o.dispatch.PresenceTTL)},
 		{"presence-grace", "PRESENCE_GRACE", "10s", "a staff member stays on shift this long after their last connection closed (roaming)", duration(&o.dispatch.PresenceGrace)},

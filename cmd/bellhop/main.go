@@ -29,6 +29,7 @@ import (
 	"github.com/lesismal/llib/std/crypto/tls"
 
 	"github.com/bellhop/bellhop/cluster"
+	"github.com/bellhop/bellhop/cluster/seal"
 	"github.com/bellhop/bellhop/dispatch"
 	"github.com/bellhop/bellhop/dispatch/auth"
 	"github.com/bellhop/bellhop/engine"
@@ -83,7 +84,11 @@ type app struct {
 	admin  *adminServer
 	keys   *auth.KeySet      // nil when the hotel endpoint is off
 	svc    *dispatch.Service // nil when the hotel endpoint is off
-	broker cluster.Broker
+	broker cluster.Broker    // the broker as made (memory or Redis)
+	// svcBroker is what the service publishes through: broker, or broker
+	// sealing what it keeps when ENCRYPTION_KEY(S_PATH) is set.
+	svcBroker cluster.Broker
+	sealKeys  *seal.Keyring // nil without encryption at rest
 	// clusterMetrics has the Redis broker's gauges; nil with the in-memory broker.
 	clusterMetrics *metrics.Set
 }
@@ -128,7 +133,7 @@ func newApp(opts *options, log *slog.Logger) (*app, error) {
 	}
 	a.srv = srv
 	if a.svc != nil {
-		a.svc.Start(srv, a.broker)
+		a.svc.Start(srv, a.svcBroker)
 	}
 	return a, nil
 }
@@ -162,6 +167,18 @@ func (a *app) newService() error {
 	// the service through svc, set before anything is subscribed.
 	var svc *dispatch.Service
 	deliver := func(p cluster.Publication) { svc.Deliver(p) }
+	if o.encKeysPath != "" || o.encKey != "" {
+		k, err := seal.Load(o.encKeysPath, o.encKey)
+		if err != nil {
+			return fmt.Errorf("ENCRYPTION_KEYS_PATH/ENCRYPTION_KEY: %w", err)
+		}
+		k.AllowPlain = o.encAllowPlain
+		a.sealKeys = k
+		plain := deliver
+		deliver = seal.Handler(k, plain, func(p cluster.Publication, err error) {
+			a.log.Error("delivery does not open with the key ring; dropped", "channel", p.Channel, "messageId", p.Position.String(), "err", err)
+		})
+	}
 	if o.redisHost == "" {
 		dcfg.Store = cluster.NewMemoryStore()
 		a.broker = cluster.NewMemoryBroker(cluster.MemoryConfig{Retention: o.retention, MaxHistory: o.historySize}, deliver)
@@ -172,6 +189,12 @@ func (a *app) newService() error {
 		}
 		dcfg.Store, dcfg.Coordinator = broker.Store(), broker.Coordinator()
 		a.broker = broker
+	}
+	a.svcBroker = a.broker
+	if a.sealKeys != nil {
+		a.svcBroker = &seal.Broker{Broker: a.broker, Keys: a.sealKeys}
+		dcfg.Store = &seal.Store{Store: dcfg.Store, Keys: a.sealKeys}
+		a.log.Info("encryption at rest", "active_key", a.sealKeys.Active(), "keys", a.sealKeys.KeyIDs())
 	}
 	if svc, err = dispatch.New(dcfg); err != nil {
 		_ = a.broker.Close()
@@ -246,9 +269,16 @@ func (a *app) start() error {
 
 // reload re-reads the token keys and the TLS certificate; connections stay up.
 func (a *app) reload() {
-	if a.keys == nil && a.certs == nil {
+	if a.keys == nil && a.certs == nil && a.sealKeys == nil {
 		a.log.Info("SIGHUP: nothing to reload")
 		return
+	}
+	if a.sealKeys != nil {
+		if err := a.sealKeys.Reload(); err != nil {
+			a.log.Error("encryption key reload failed; keeping the current keys", "err", err)
+		} else {
+			a.log.Info("encryption keys reloaded", "active_key", a.sealKeys.Active(), "keys", a.sealKeys.KeyIDs())
+		}
 	}
 	if a.keys != nil {
 		if err := a.keys.Reload(); err != nil {
