@@ -27,12 +27,13 @@ const (
 	reasonServer // closed by the application
 	reasonFull   // refused: MaxConnections reached
 	reasonTLS
+	reasonRateLimit // messages or pings too fast
 	numCloseReasons
 )
 
 var closeReasonNames = [numCloseReasons]string{
 	"peer", "protocol_error", "too_big", "idle_timeout", "handshake_timeout",
-	"handshake_failed", "slow_consumer", "shutdown", "server", "server_full", "tls_error",
+	"handshake_failed", "slow_consumer", "shutdown", "server", "server_full", "tls_error", "rate_limit",
 }
 
 // String returns the reason's metric label.

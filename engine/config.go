@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -87,6 +88,18 @@ type Config struct {
 
 	TLS *tls.Config // non-nil serves wss; TLS runs on the event loops
 
+	// Per-connection limits; zero or negative turns a limit off. A
+	// connection over one is closed with CloseTooFast (4029).
+	MessageRate  float64 // inbound data messages per second
+	MessageBurst int     // messages at once (0 means 2×MessageRate)
+	PingRate     int     // pings per second
+
+	// Guard admits connections and messages per client IP; nil admits all.
+	Guard Guard
+	// TrustedProxies are the peers (load balancers) whose X-Forwarded-For
+	// names the client; the guard then judges that client, on its request head.
+	TrustedProxies []netip.Prefix
+
 	Routes map[string]Handler // request path to handler; at least one
 	Logger *slog.Logger       // nil discards
 
@@ -108,6 +121,9 @@ func (c Config) withDefaults() Config {
 		c.Addr = DefaultAddr
 	}
 	defInt(&c.MaxConnections, DefaultMaxConnections)
+	if c.MessageRate > 0 && c.MessageBurst <= 0 {
+		c.MessageBurst = max(1, int(2*c.MessageRate))
+	}
 	def(&c.HandshakeTimeout, DefaultHandshakeTimeout)
 	def(&c.IdleTimeout, DefaultIdleTimeout)
 	def(&c.PingInterval, DefaultPingInterval)

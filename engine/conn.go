@@ -2,6 +2,7 @@ package engine
 
 import (
 	"net"
+	"net/netip"
 
 	"github.com/lesismal/llib/std/crypto/tls"
 	"github.com/panjf2000/gnet/v2"
@@ -44,15 +45,31 @@ type Conn struct {
 	subs     []*topicSet  // topics this connection is subscribed to
 	backlog  *backlog     // frames waiting for a slow socket; nil while it keeps up
 	id       uint64       // unique per server, for logs
+	ip       netip.Addr   // the client: the TCP peer, or X-Forwarded-For's behind a trusted proxy
+	msgLast  int64        // coarse clock of the last message-budget fill; 0 before the first message
+	pingSec  int64        // the second pings are being counted in
+	msgTok   float32      // message budget (tokens)
+	pings    uint16       // pings in pingSec
 
 	state      connState
 	deflate    bool        // permessage-deflate negotiated
 	closeAfter bool        // close the transport once queued frames are written
 	full       bool        // over MaxConnections: answer 503 to the request head
 	tlsReady   bool        // wss: the TLS handshake completed
+	admitted   bool        // the guard admitted it: release its IP at close
+	viaProxy   bool        // the peer is a trusted proxy: judge X-Forwarded-For's client
+	unlimited  bool        // an allow-listed client: no rate limit applies
 	reason     closeReason // why the connection is closing
 	closeCode  codec.StatusCode
 }
+
+// ClientIP returns the client's address: the TCP peer, or behind a
+// trusted proxy the client X-Forwarded-For names (once the head arrived).
+func (c *Conn) ClientIP() netip.Addr { return c.ip }
+
+// Violation charges the connection's IP with abuse (a refused token, a
+// flood of bad messages): enough of them put it on the blacklist. Loop only.
+func (c *Conn) Violation() { c.loop.violation(c) }
 
 // ID returns the connection's unique id on this server.
 func (c *Conn) ID() uint64 { return c.id }

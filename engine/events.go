@@ -28,6 +28,7 @@ func (s *Server) OnShutdown(gnet.Engine) {}
 func (s *Server) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 	l := s.loopFor(gc.EventLoop())
 	now := s.now()
+	ip := peerIP(gc)
 	c := &Conn{
 		gc:       gc,
 		loop:     l,
@@ -36,6 +37,10 @@ func (s *Server) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 		pendHead: -1,
 		pendTail: -1,
 		id:       s.nextID.Add(1),
+		ip:       ip,
+	}
+	if out, refused := s.admitOpen(c); refused {
+		return out, gnet.Close // not registered: OnClose finds no Conn
 	}
 	if s.active.Add(1) > int64(s.cfg.MaxConnections) || s.draining.Load() {
 		c.full = true
@@ -90,6 +95,9 @@ func (s *Server) OnClose(gc gnet.Conn, err error) gnet.Action {
 	}
 	wasOpen := c.handler != nil
 	c.state = stateClosed
+	if c.admitted {
+		s.cfg.Guard.Release(c.ip)
+	}
 	l := c.loop
 	l.unregister(c)
 	l.dropBacklog(c)

@@ -24,13 +24,14 @@ type serverMetrics struct {
 	framesOut, bytesIn, bytesOut, published     *metrics.Counter
 	writes                                      *metrics.Counter
 	pings, slowConsumers, overloaded, tlsErrors *metrics.Counter
-	backlogs, tlsHandshakes                     *metrics.Counter
+	backlogs, tlsHandshakes, rateLimited        *metrics.Counter
 	closeReasons                                [numCloseReasons]*metrics.Counter
 	loops                                       atomic.Uint64
 
 	mu          sync.Mutex // guards the lazily made counters below
 	closeCodes  map[int]*metrics.Counter
 	handshakeKO map[int]*metrics.Counter
+	refusedBy   map[int]*metrics.Counter
 }
 
 func newServerMetrics() *serverMetrics {
@@ -52,8 +53,10 @@ func newServerMetrics() *serverMetrics {
 		tlsErrors:     s.NewCounter("bellhop_tls_errors_total"),
 		backlogs:      s.NewCounter("bellhop_slow_socket_backlogs_total"),
 		tlsHandshakes: s.NewCounter("bellhop_tls_handshakes_total"),
+		rateLimited:   s.NewCounter("bellhop_rate_limited_total"),
 		closeCodes:    make(map[int]*metrics.Counter),
 		handshakeKO:   make(map[int]*metrics.Counter),
+		refusedBy:     make(map[int]*metrics.Counter),
 	}
 	for i := range m.closeReasons {
 		m.closeReasons[i] = s.NewCounter(fmt.Sprintf(`bellhop_connections_closed_total{reason=%q}`, closeReason(i)))
@@ -91,6 +94,11 @@ func (m *serverMetrics) closed(r closeReason, code codec.StatusCode) {
 	if code != 0 {
 		m.labelled(m.closeCodes, "bellhop_close_codes_total", "code", int(code)).Inc()
 	}
+}
+
+// refused counts a connection the guard turned away (403 banned, 429 limit).
+func (m *serverMetrics) refused(status int) {
+	m.labelled(m.refusedBy, "bellhop_connections_refused_total", "status", status).Inc()
 }
 
 func (m *serverMetrics) handshakeRejected(status int) {

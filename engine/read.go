@@ -71,7 +71,7 @@ func (l *loop) readHead(c *Conn, b []byte) int {
 		l.reject(c, 503, "too many connections")
 		return len(b)
 	}
-	req, err := l.upgrader.Upgrade(b[:n], l.transport(c))
+	req, err := l.upgrader.UpgradeWith(b[:n], l.transport(c), l.srv.admitHead(c))
 	if err != nil {
 		l.srv.metrics.handshakeFailed(err)
 		c.reason = reasonHandshakeFailed
@@ -107,6 +107,10 @@ func (l *loop) frame(c *Conn, f *codec.Frame) {
 	l.stats.framesIn++
 	switch f.OpCode {
 	case codec.OpPing:
+		if c.state == stateOpen && !l.allowPing(c) {
+			l.tooFast(c, "ping")
+			return
+		}
 		if c.state == stateOpen {
 			start := len(l.arena)
 			l.arena = codec.AppendFrame(l.arena, codec.OpPong, f.Payload, false)
@@ -167,6 +171,11 @@ func (l *loop) data(c *Conn, f *codec.Frame) {
 		payload = out
 	}
 	l.stats.messagesIn++
+	if !l.allowMessage(c) {
+		l.releaseFrag(c)
+		l.tooFast(c, "message")
+		return
+	}
 	c.handler.OnMessage(c, f.Message, payload)
 	l.releaseFrag(c)
 }
@@ -190,6 +199,7 @@ func (l *loop) fail(c *Conn, err error) {
 	if code == codec.CloseMessageTooBig {
 		why = reasonTooBig
 	}
+	l.violation(c)
 	if c.state == stateClosing {
 		c.closeAfter = true
 		l.markDirty(c)

@@ -85,6 +85,13 @@ func NewUpgrader(cfg Config) (*Upgrader, error) {
 // Checks run in this order: request line (HTTP version, method), path (404),
 // headers (400; 426 for a Sec-WebSocket-Version other than 13), Origin (403).
 func (u *Upgrader) Upgrade(head []byte, w io.Writer) (Request, error) {
+	return u.UpgradeWith(head, w, nil)
+}
+
+// UpgradeWith is Upgrade with one more check, run on the parsed request
+// after every other check passed and before the 101 answer is written:
+// when admit returns an error, that is the answer (a rate limit, say).
+func (u *Upgrader) UpgradeWith(head []byte, w io.Writer, admit func(*Request) *Error) (Request, error) {
 	u.st.reset()
 	u.io.reset(head)
 	u.up.ReadBufferSize = max(len(head), minReadBuffer)
@@ -96,10 +103,16 @@ func (u *Upgrader) Upgrade(head []byte, w io.Writer) (Request, error) {
 		}
 		return Request{}, u.reject(fromGobwas(err, head), w)
 	}
+	req := u.st.request()
+	if admit != nil {
+		if e := admit(&req); e != nil {
+			return Request{}, u.reject(e, w)
+		}
+	}
 	if _, err = w.Write(u.io.out); err != nil {
 		return Request{}, fmt.Errorf("handshake: write response: %w", err)
 	}
-	return u.st.request(), nil
+	return req, nil
 }
 
 // reject writes the error response for e to w and returns e. A write error

@@ -142,7 +142,8 @@ func key(ip netip.Addr) netip.Addr {
 	return ip
 }
 
-func (g *Guard) allowed(ip netip.Addr) bool {
+// Allowed reports whether ip is in a trusted network (no limit applies).
+func (g *Guard) Allowed(ip netip.Addr) bool {
 	for _, p := range g.cfg.Allow {
 		if p.Contains(ip.Unmap()) {
 			return true
@@ -184,7 +185,7 @@ func (g *Guard) fill(st *ipState, now time.Time) {
 // OverLimit. An admitted connection must be Released when it closes.
 // A refusal for a limit counts as a violation.
 func (g *Guard) Admit(ip netip.Addr) int {
-	if g.allowed(ip) {
+	if g.Allowed(ip) {
 		return Admitted
 	}
 	st, s := g.state(ip, true)
@@ -213,7 +214,7 @@ func (g *Guard) Admit(ip netip.Addr) int {
 
 // Release is told that an admitted connection from ip closed.
 func (g *Guard) Release(ip netip.Addr) {
-	if g.allowed(ip) {
+	if g.Allowed(ip) {
 		return
 	}
 	st, s := g.state(ip, false)
@@ -226,7 +227,7 @@ func (g *Guard) Release(ip netip.Addr) {
 // Message takes one message from ip's budget; false when there is none
 // left, which counts as a violation.
 func (g *Guard) Message(ip netip.Addr) bool {
-	if g.cfg.MessageRate < 0 || g.allowed(ip) {
+	if g.cfg.MessageRate < 0 || g.Allowed(ip) {
 		return true
 	}
 	st, s := g.state(ip, true)
@@ -250,7 +251,7 @@ func (g *Guard) Message(ip netip.Addr) bool {
 // Violation records abuse by ip: a connection closed for a protocol error,
 // a rate limit or a refused token.
 func (g *Guard) Violation(ip netip.Addr) {
-	if g.allowed(ip) {
+	if g.Allowed(ip) {
 		return
 	}
 	st, s := g.state(ip, true)
@@ -286,7 +287,7 @@ func (g *Guard) banned(ip netip.Addr, until time.Time) {
 // Ban puts ip on the blacklist until until (another node banned it, or an
 // operator did). Allow-listed IPs are never banned.
 func (g *Guard) Ban(ip netip.Addr, until time.Time) {
-	if g.allowed(ip) {
+	if g.Allowed(ip) {
 		return
 	}
 	st, s := g.state(ip, true)
