@@ -142,6 +142,7 @@ func (s *Service) reject(ss *session, e *Error, correlationID string) {
 	s.sendError(ss, e, correlationID)
 	ss.bad++
 	if ss.bad >= s.cfg.MaxBadMessages {
+		ss.conn.Violation()
 		ss.conn.Close(CloseFlood, "too many bad messages")
 	}
 }
@@ -204,6 +205,9 @@ func (s *Service) authenticate(ss *session, token, correlationID string) error {
 	claims, err := s.verify.Verify(token)
 	if err != nil {
 		s.metrics.authFailed.Inc()
+		if !errors.Is(err, auth.ErrExpired) {
+			ss.conn.Violation() // forged or foreign tokens are how credentials get guessed
+		}
 		code, closeCode := CodeAuthFailed, CloseAuthRequired
 		if errors.Is(err, auth.ErrExpired) {
 			code, closeCode = CodeTokenExpired, CloseTokenExpired

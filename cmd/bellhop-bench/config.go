@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"strconv"
 	"strings"
 	"time"
 
@@ -52,6 +53,12 @@ Scenarios:
            -work-time), -alert-rate alerts, -checkin-rate check-ins and check-outs through the API and
            -low-rate LOW-priority alerts: latency per event type and per priority, lost deliveries,
            ERROR events, server CPU per delivery (-conns is ignored)
+  fanout   -conns front-desk subscribers of namespace "system", dealt round-robin over the nodes of
+           -urls (default -url, ws://127.0.0.1:3001/ws), and -messages (default 200) SYSTEM_ALERTs of
+           -size bytes published through the backend API of one node (-api-url, -api-key), -rate per
+           second (default 20; 0 sends them back to back, -api-workers in flight): deliveries/s,
+           latency overall and per node, lost and duplicated deliveries, subscribers per node, CPU
+           per delivery of -server-pid and of -node-pids, Redis CPU per publish with -redis-pid
 
 The target must be on loopback (127.0.0.0/8). With -server-cmd the harness starts the server
 (under taskset -c with -server-cpu), waits for its port, measures and stops it; with -server-pid it
@@ -69,9 +76,9 @@ func loadConfig(args []string, usage io.Writer) (*options, error) {
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help") {
 			return nil, flag.ErrHelp
 		}
-		return nil, errors.New("name a scenario: connect, hold, echo, broadcast or hotel")
+		return nil, errors.New("name a scenario: connect, hold, echo, broadcast, hotel or fanout")
 	}
-	sc, err := bench.Lookup(args[0])
+	sc, err := lookupScenario(args[0])
 	if err != nil {
 		return nil, err
 	}
@@ -90,10 +97,73 @@ func loadConfig(args []string, usage io.Writer) (*options, error) {
 	if sc.Name() == "broadcast" {
 		broadcastFlags(fs, &o.cfg)
 	}
-	if sc.Name() == "hotel" && !isSet(fs, "url") {
+	if (sc.Name() == "hotel" || sc.Name() == "fanout") && !isSet(fs, "url") {
 		v.url = defaultHotelURL
 	}
-	return o, v.apply(o)
+	if err := v.apply(o); err != nil {
+		return nil, err
+	}
+	if sc.Name() == "fanout" {
+		return o, fanoutOptions(fs, o, &v)
+	}
+	return o, nil
+}
+
+// lookupScenario returns the scenario called name: a built-in one, or
+// fanout, which takes its configuration from the flags.
+func lookupScenario(name string) (bench.Scenario, error) {
+	if name == (bench.Fanout{}).Name() {
+		return bench.Fanout{}, nil
+	}
+	return bench.Lookup(name)
+}
+
+// defaultFanoutRate is fanout's -rate: alerts per second.
+const defaultFanoutRate = 20
+
+// fanoutOptions reinterprets -rate for fanout (the alerts' pace, not the
+// connections') and builds the scenario from -urls, -node-pids and
+// -redis-pid. With -urls the first URL is the target.
+func fanoutOptions(fs *flag.FlagSet, o *options, v *flagValues) error {
+	c := &o.cfg
+	c.PublishRate = defaultFanoutRate
+	if isSet(fs, "rate") {
+		c.PublishRate = c.Rate
+	}
+	c.Rate = 0
+	var f bench.FanoutConfig
+	for u := range strings.SplitSeq(v.urls, ",") {
+		if u = strings.TrimSpace(u); u == "" {
+			continue
+		}
+		t, err := bench.ParseTarget(u)
+		if err != nil {
+			return fmt.Errorf("-urls: %w", err)
+		}
+		f.URLs = append(f.URLs, t)
+	}
+	if len(f.URLs) > 0 {
+		c.Target = f.URLs[0]
+	}
+	for p := range strings.SplitSeq(v.nodePIDs, ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		pid, err := strconv.Atoi(p)
+		if err != nil || pid <= 0 {
+			return fmt.Errorf("-node-pids: %q is not a PID", p)
+		}
+		f.NodePIDs = append(f.NodePIDs, pid)
+	}
+	if n := max(len(f.URLs), 1); f.NodePIDs != nil && len(f.NodePIDs) != n {
+		return fmt.Errorf("-node-pids: %d PIDs for %d URLs; give one per URL, in order", len(f.NodePIDs), n)
+	}
+	if v.redisPID < 0 {
+		return errors.New("-redis-pid: must not be negative")
+	}
+	f.RedisPID = v.redisPID
+	o.scenario = bench.Fanout{FanoutConfig: f}
+	return nil
 }
 
 // Broadcast defaults where they differ from the other scenarios'.
@@ -120,6 +190,8 @@ func broadcastFlags(fs *flag.FlagSet, c *bench.Config) {
 type flagValues struct {
 	url, src, ca, serverCmd, loadCPU, serverName string
 	splitCPUs                                    bool
+	urls, nodePIDs                               string // fanout
+	redisPID                                     int    // fanout
 	settleMax, settleInterval                    time.Duration
 }
 
@@ -137,10 +209,10 @@ func newFlags(o *options, v *flagValues, usage io.Writer) *flag.FlagSet {
 	fs.StringVar(&v.url, "url", "ws://127.0.0.1:3001/echo", "target `URL`, ws:// or wss:// on 127.0.0.0/8")
 	fs.IntVar(&c.Conns, "conns", bench.DefaultConns, "connections to open")
 	fs.IntVar(&c.Concurrency, "concurrency", bench.DefaultConcurrency, "handshakes in flight at once")
-	fs.Float64Var(&c.Rate, "rate", 0, "new connections per second, 0 means as fast as -concurrency allows; broadcast: messages per second, 0 means back to back (default 2)")
+	fs.Float64Var(&c.Rate, "rate", 0, "new connections per second, 0 means as fast as -concurrency allows; broadcast: messages per second, 0 means back to back (default 2); fanout: alerts per second, 0 means back to back (default 20)")
 	fs.DurationVar(&c.Duration, "duration", bench.DefaultDuration, "echo: measured time; hold: time to hold after settling (default 0 for hold); hotel: time the load is sent")
-	fs.Int64Var(&c.Messages, "messages", 0, "echo: stop after this many round trips, 0 means -duration only; broadcast: messages to publish (0 means 100)")
-	fs.IntVar(&c.Size, "size", bench.DefaultSize, "echo, broadcast: message size in bytes (broadcast default 256)")
+	fs.Int64Var(&c.Messages, "messages", 0, "echo: stop after this many round trips, 0 means -duration only; broadcast: messages to publish (0 means 100); fanout: alerts to publish (0 means 200)")
+	fs.IntVar(&c.Size, "size", bench.DefaultSize, "echo, broadcast, fanout: message size in bytes (broadcast default 256)")
 	fs.IntVar(&c.Pipeline, "pipeline", 1, "echo: messages in flight per connection")
 	fs.BoolVar(&c.Binary, "binary", false, "echo: binary messages instead of text")
 	fs.IntVar(&c.Loops, "loops", 1, "client event loops")
@@ -165,6 +237,9 @@ func newFlags(o *options, v *flagValues, usage io.Writer) *flag.FlagSet {
 	fs.BoolVar(&o.gcTrace, "gc", false, "with -server-cmd: run the server with GODEBUG=gctrace=1 and report a Go server's GC cycles and pauses")
 	fs.BoolVar(&o.quiet, "quiet", false, "no progress lines")
 	hotelFlags(fs, &c.Hotel)
+	fs.StringVar(&v.urls, "urls", "", "fanout: hotel endpoint `URLs` of the nodes, comma-separated; subscribers go round-robin over them (default -url)")
+	fs.StringVar(&v.nodePIDs, "node-pids", "", "fanout: `PIDs` of the nodes behind -urls, comma-separated in the same order, to report their CPU per delivery")
+	fs.IntVar(&v.redisPID, "redis-pid", 0, "fanout: `PID` of the redis-server joining the nodes, to report its CPU per publish")
 	return fs
 }
 
@@ -265,10 +340,10 @@ func hotelFlags(fs *flag.FlagSet, h *bench.HotelConfig) {
 	fs.Float64Var(&mix.Low, "low-rate", mix.Low, "hotel: LOW-priority alerts per second (the flood)")
 	fs.DurationVar(&h.AcceptDelay, "accept-delay", bench.DefaultHotelAcceptDelay, "hotel: time staff take to accept an assignment")
 	fs.DurationVar(&h.WorkTime, "work-time", bench.DefaultHotelWorkTime, "hotel: time staff take from accepting to completing a request")
-	fs.StringVar(&h.JWTSecret, "jwt-secret", bench.DefaultHotelJWTSecret, "hotel: the server's JWT_SECRET, to mint tokens")
-	fs.StringVar(&h.Property, "property", bench.DefaultHotelProperty, "hotel: property the tokens and events are for")
-	fs.StringVar(&h.APIURL, "api-url", bench.DefaultHotelAPIURL, "hotel: backend API `URL` (the admin address with /api), on loopback")
-	fs.StringVar(&h.APIKey, "api-key", bench.DefaultHotelAPIKey, "hotel: the server's API_KEY")
-	fs.IntVar(&h.APIWorkers, "api-workers", bench.DefaultHotelAPIWorkers, "hotel: backend API calls in flight at once")
+	fs.StringVar(&h.JWTSecret, "jwt-secret", bench.DefaultHotelJWTSecret, "hotel, fanout: the server's JWT_SECRET, to mint tokens")
+	fs.StringVar(&h.Property, "property", bench.DefaultHotelProperty, "hotel, fanout: property the tokens and events are for")
+	fs.StringVar(&h.APIURL, "api-url", bench.DefaultHotelAPIURL, "hotel, fanout: backend API `URL` (the admin address with /api), on loopback")
+	fs.StringVar(&h.APIKey, "api-key", bench.DefaultHotelAPIKey, "hotel, fanout: the server's API_KEY")
+	fs.IntVar(&h.APIWorkers, "api-workers", bench.DefaultHotelAPIWorkers, "hotel, fanout: backend API calls in flight at once")
 	fs.Uint64Var(&h.Seed, "seed", 1, "hotel: seed of the cast and of the workload's choices")
 }

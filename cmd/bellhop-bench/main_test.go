@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -79,7 +80,7 @@ func TestLoadConfig(t *testing.T) {
 		}, ""},
 		{"no scenario", nil, nil, "name a scenario"},
 		{"flag first", []string{"-conns", "5"}, nil, "name a scenario"},
-		{"unknown scenario", []string{"fanout"}, nil, "unknown scenario"},
+		{"unknown scenario", []string{"fanin"}, nil, "unknown scenario"},
 		{"remote target", []string{"echo", "-url", "ws://10.0.0.1:3001/echo"}, nil, "not on loopback"},
 		{"bad source", []string{"echo", "-src", "10.0.0.1"}, nil, "-src"},
 		{"pid and cmd", []string{"echo", "-server-pid", "1", "-server-cmd", "x"}, nil, "exclude each other"},
@@ -354,5 +355,92 @@ func TestRunHotel(t *testing.T) {
 	}
 	if v, ok := res.Metrics.Get("lost"); !ok || v != 0 {
 		t.Errorf("lost = %v (present %v)", v, ok)
+	}
+}
+
+func TestLoadConfigFanout(t *testing.T) {
+	fanout := func(o *options) bench.FanoutConfig { f, _ := o.scenario.(bench.Fanout); return f.FanoutConfig }
+	cases := []configCase{
+		{"fanout defaults", []string{"fanout"}, func(o *options) bool {
+			f := fanout(o)
+			return o.scenario.Name() == "fanout" && o.cfg.Target.Path == "/ws" && o.cfg.Target.Addr == "127.0.0.1:3001" &&
+				o.cfg.PublishRate == 20 && o.cfg.Rate == 0 && o.cfg.Messages == 0 && o.cfg.Size == bench.DefaultSize &&
+				f.URLs == nil && f.NodePIDs == nil && f.RedisPID == 0 && o.cfg.Hotel.APIURL == bench.DefaultHotelAPIURL
+		}, ""},
+		{"fanout over two nodes", []string{"fanout", "-urls", "ws://127.0.0.1:3601/ws, ws://127.0.0.2:3602/ws?x=1",
+			"-node-pids", "11,12", "-redis-pid", "13", "-rate", "0", "-messages", "50", "-size", "40",
+			"-api-url", "http://127.0.0.1:9601/api", "-api-key", "k", "-api-workers", "16", "-property", "grand", "-conns", "100"}, func(o *options) bool {
+			f := fanout(o)
+			return len(f.URLs) == 2 && f.URLs[0].Addr == "127.0.0.1:3601" && f.URLs[1].Path == "/ws?x=1" &&
+				o.cfg.Target == f.URLs[0] && len(f.NodePIDs) == 2 && f.NodePIDs[0] == 11 && f.NodePIDs[1] == 12 && f.RedisPID == 13 &&
+				o.cfg.PublishRate == 0 && o.cfg.Rate == 0 && o.cfg.Messages == 50 && o.cfg.Size == 40 && o.cfg.Conns == 100 &&
+				o.cfg.Hotel.APIURL == "http://127.0.0.1:9601/api" && o.cfg.Hotel.APIKey == "k" && o.cfg.Hotel.APIWorkers == 16 &&
+				o.cfg.Hotel.Property == "grand"
+		}, ""},
+		{"fanout one node by -url", []string{"fanout", "-url", "ws://127.0.0.1:3601/ws", "-node-pids", "7", "-rate", "5"}, func(o *options) bool {
+			f := fanout(o)
+			return o.cfg.Target.Addr == "127.0.0.1:3601" && f.URLs == nil && len(f.NodePIDs) == 1 && o.cfg.PublishRate == 5
+		}, ""},
+		{"fanout remote node", []string{"fanout", "-urls", "ws://127.0.0.1:1/ws,ws://10.0.0.1:1/ws"}, nil, "-urls"},
+		{"fanout bad URL", []string{"fanout", "-urls", "http://127.0.0.1:1/ws"}, nil, "-urls"},
+		{"fanout PIDs do not match", []string{"fanout", "-urls", "ws://127.0.0.1:1/ws,ws://127.0.0.1:2/ws", "-node-pids", "5"}, nil, "2 URLs"},
+		{"fanout bad PID", []string{"fanout", "-node-pids", "x"}, nil, "-node-pids"},
+		{"fanout negative Redis PID", []string{"fanout", "-redis-pid", "-1"}, nil, "-redis-pid"},
+	}
+	runConfigCases(t, cases)
+	var out bytes.Buffer
+	_, _ = loadConfig([]string{"-h"}, &out)
+	for _, want := range []string{"  fanout ", "-urls", "-node-pids", "-redis-pid"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("usage lacks %q", want)
+		}
+	}
+}
+
+// TestRunFanout builds the server and runs fanout through the command line
+// against it, its hotel endpoint named twice in -urls as two nodes would
+// be.
+func TestRunFanout(t *testing.T) {
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "bellhop")
+	if out, err := exec.Command("go", "build", "-o", bin, "github.com/bellhop/bellhop/cmd/bellhop").CombinedOutput(); err != nil {
+		t.Skipf("cmd/bellhop does not build: %v\n%s", err, out)
+	}
+	var addrs [2]string
+	for i := range addrs {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addrs[i] = ln.Addr().String()
+		_ = ln.Close()
+	}
+	_, port, _ := net.SplitHostPort(addrs[0])
+	_, admin, _ := net.SplitHostPort(addrs[1])
+	server := bin + " -host 127.0.0.1 -port " + port + " -metrics-host 127.0.0.1 -metrics-port " + admin +
+		" -jwt-secret bellhop-test-secret-of-32-bytes-or-more -api-key test-key -loops 1 -log-level warn"
+	url := "ws://" + addrs[0] + "/ws"
+	args := []string{"fanout", "-urls", url + "," + url, "-api-url", "http://" + addrs[1] + "/api",
+		"-jwt-secret", "bellhop-test-secret-of-32-bytes-or-more", "-api-key", "test-key", "-property", "grand",
+		"-conns", "9", "-messages", "20", "-rate", "0", "-redis-pid", strconv.Itoa(os.Getpid()),
+		"-server-cmd", server, "-server-log", filepath.Join(dir, "server.log"), "-quiet"}
+	var stdout, stderr bytes.Buffer
+	if code := run(args, &stdout, &stderr); code != exitOK {
+		t.Fatalf("exit %d\nstdout %s\nstderr %s", code, stdout.String(), stderr.String())
+	}
+	var res bench.Result
+	if err := json.Unmarshal(stdout.Bytes(), &res); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]float64{"subscribers_node0": 5, "subscribers_node1": 4, "deliveries": 180, "lost": 0, "duplicated": 0}
+	for name, v := range want {
+		if got, ok := res.Metrics.Get(name); !ok || got != v {
+			t.Errorf("%s = %v (present %v), want %v", name, got, ok, v)
+		}
+	}
+	for _, name := range []string{"server_cpu_us_per_delivery", "redis_cpu_us_per_publish", "latency_p99_us"} {
+		if _, ok := res.Metrics.Get(name); !ok {
+			t.Errorf("no %s", name)
+		}
 	}
 }

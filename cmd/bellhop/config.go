@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/bellhop/bellhop/dispatch"
 	"github.com/bellhop/bellhop/engine"
+	"github.com/bellhop/bellhop/engine/guard"
 )
 
 // options is everything the binary can be told, from flags or environment
@@ -42,6 +44,8 @@ type options struct {
 	breakerReset             time.Duration
 	encKeysPath, encKey      string
 	encAllowPlain            bool
+	guard                    guard.Config
+	allowIPs, trustedProxies []netip.Prefix
 	outboxSize, outboxBytes  int
 }
 
@@ -74,6 +78,15 @@ func (o *options) settings() []setting {
 		{"close-timeout", "CLOSE_TIMEOUT", "5s", "wait for the peer's close frame", duration(&e.CloseTimeout)},
 		{"deflate", "ENABLE_COMPRESSION", "true", "accept permessage-deflate", boolean(&e.Deflate)},
 		{"compress-threshold", "COMPRESS_THRESHOLD", "512", "compress outbound messages of at least this many bytes", intIn(&e.CompressThreshold, 1, 1<<30)},
+		{"rate-limit-per-ip", "RATE_LIMIT_PER_IP", "100", "messages per second from one client IP (a burst of twice that); -1 turns it off", floatOrOff(&o.guard.MessageRate)},
+		{"max-connections-per-ip", "MAX_CONNECTIONS_PER_IP", "256", "open connections from one client IP; more get HTTP 429; -1 turns it off", intIn(&o.guard.MaxConnsPerIP, -1, 1<<24)},
+		{"connect-rate-per-ip", "CONNECT_RATE_PER_IP", "20", "new connections per second from one client IP (a burst of twice that); -1 turns it off", floatOrOff(&o.guard.ConnectRate)},
+		{"message-rate", "MESSAGE_RATE", "20", "messages per second on one connection (a burst of twice that); more closes with 4029; -1 turns it off", floatOrOff(&e.MessageRate)},
+		{"ping-rate", "PING_RATE", "5", "pings per second a connection may send; more closes with 4029; -1 turns it off", intIn(&e.PingRate, -1, 1<<20)},
+		{"blacklist-after", "BLACKLIST_AFTER", "20", "violations (refusals, floods, protocol errors, forged tokens) within a minute that blacklist an IP", intIn(&o.guard.BanAfter, 1, 1<<20)},
+		{"blacklist-duration", "BLACKLIST_DURATION", "10m", "how long a blacklisted IP is refused (HTTP 403)", duration(&o.guard.BanFor)},
+		{"allow-ips", "ALLOW_IPS", "127.0.0.0/8,::1/128", "comma-separated IPs and CIDRs no limit applies to (ERP backend, load balancers, a guest-Wi-Fi NAT); \"none\" for none", prefixes(&o.allowIPs)},
+		{"trusted-proxies", "TRUSTED_PROXIES", "", "comma-separated IPs and CIDRs of proxies whose X-Forwarded-For names the client", prefixes(&o.trustedProxies)},
 		{"origins", "ALLOWED_ORIGINS", "", "comma-separated Origin allow-list (https://*.hotel.example allowed); empty allows any", list(&o.origins)},
 		{"protocols", "WS_PROTOCOLS", "bellhop.v1", "comma-separated subprotocols, in preference order", list(&o.protocols)},
 		{"loops", "EVENT_LOOPS", "0", "event loops; 0 means one per CPU", intIn(&e.Loops, 0, 64)},
@@ -267,6 +280,43 @@ func oneOf(p *string, allowed ...string) func(string) error {
 			}
 		}
 		return fmt.Errorf("want one of %s", strings.Join(allowed, ", "))
+	}
+}
+
+// floatOrOff parses a non-negative rate, or -1 for off.
+func floatOrOff(p *float64) func(string) error {
+	return func(v string) error {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || (f < 0 && f != -1) || f > 1e9 {
+			return errors.New("want a non-negative number, or -1 for off")
+		}
+		*p = f
+		return nil
+	}
+}
+
+// prefixes parses comma-separated IPs and CIDRs ("none": empty).
+func prefixes(p *[]netip.Prefix) func(string) error {
+	return func(v string) error {
+		*p = nil
+		if strings.TrimSpace(v) == "none" {
+			return nil
+		}
+		for _, s := range strings.Split(v, ",") {
+			if s = strings.TrimSpace(s); s == "" {
+				continue
+			}
+			pr, err := netip.ParsePrefix(s)
+			if err != nil {
+				a, aerr := netip.ParseAddr(s)
+				if aerr != nil {
+					return fmt.Errorf("%q is neither an IP nor a CIDR", s)
+				}
+				pr = netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen())
+			}
+			*p = append(*p, pr.Masked())
+		}
+		return nil
 	}
 }
 

@@ -33,6 +33,7 @@ import (
 	"github.com/bellhop/bellhop/dispatch"
 	"github.com/bellhop/bellhop/dispatch/auth"
 	"github.com/bellhop/bellhop/engine"
+	"github.com/bellhop/bellhop/engine/guard"
 )
 
 func main() {
@@ -88,7 +89,10 @@ type app struct {
 	// svcBroker is what the service publishes through: broker, or broker
 	// sealing what it keeps when ENCRYPTION_KEY(S_PATH) is set.
 	svcBroker cluster.Broker
-	sealKeys  *seal.Keyring // nil without encryption at rest
+	sealKeys  *seal.Keyring       // nil without encryption at rest
+	guard     *guard.Guard        // per-IP limits and blacklist
+	bans      *banSync            // shares the blacklist through Redis
+	coord     cluster.Coordinator // the cluster's, nil without Redis
 	// clusterMetrics has the Redis broker's gauges; nil with the in-memory broker.
 	clusterMetrics *metrics.Set
 }
@@ -101,6 +105,17 @@ func newApp(opts *options, log *slog.Logger) (*app, error) {
 	cfg.Protocols = opts.protocols
 	cfg.Logger = log
 	cfg.Routes = map[string]engine.Handler{}
+	a.bans = newBanSync(log, 2*time.Second)
+	gcfg := opts.guard
+	gcfg.Allow, gcfg.OnBan = opts.allowIPs, a.bans.onBan
+	a.guard = guard.New(gcfg)
+	built := false
+	defer func() {
+		if !built {
+			a.guard.Close() // its sweeper must not outlive a failed start
+		}
+	}()
+	cfg.Guard, cfg.TrustedProxies = a.guard, opts.trustedProxies
 	if opts.echoPath != "" {
 		cfg.Routes[opts.echoPath] = engine.NewEcho(opts.echoPath)
 	}
@@ -132,6 +147,8 @@ func newApp(opts *options, log *slog.Logger) (*app, error) {
 		return nil, err
 	}
 	a.srv = srv
+	built = true
+	a.bans.start(a.guard, a.coord)
 	if a.svc != nil {
 		a.svc.Start(srv, a.svcBroker)
 	}
@@ -188,6 +205,7 @@ func (a *app) newService() error {
 			return err
 		}
 		dcfg.Store, dcfg.Coordinator = broker.Store(), broker.Coordinator()
+		a.coord = dcfg.Coordinator
 		a.broker = broker
 	}
 	a.svcBroker = a.broker
@@ -310,6 +328,8 @@ func (a *app) shutdown() error {
 	if a.admin != nil {
 		a.admin.close()
 	}
+	a.bans.stop()
+	a.guard.Close()
 	a.log.Info("stopped", "err", err)
 	return err
 }
