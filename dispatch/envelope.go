@@ -100,7 +100,10 @@ func withMessageID(dst, env []byte, id string) []byte {
 
 // decodeEnvelope decodes a client message. It is the one place client JSON
 // enters the service, so it is fuzzed.
-func decodeEnvelope(data []byte, env *Envelope) error {
+func decodeEnvelope(data []byte, env *Envelope, lim jsonLimits) error {
+	if err := lim.check(data); err != nil {
+		return err
+	}
 	if err := json.Unmarshal(data, env); err != nil {
 		return newError(CodeBadMessage, "not a JSON envelope with an event")
 	}
@@ -119,6 +122,47 @@ func (env *Envelope) check() error {
 	if env.Priority != "" {
 		if _, ok := parsePriority(env.Priority, Medium); !ok {
 			return newError(CodeBadMessage, "priority must be HIGH, MEDIUM or LOW")
+		}
+	}
+	return nil
+}
+
+// jsonLimits bound the shape of client JSON before it is decoded: nesting
+// (a deep document costs the decoder stack and time) and string length
+// (every field the service keeps is short; a megabyte string is abuse).
+type jsonLimits struct {
+	depth  int // most nested objects and arrays
+	string int // longest string, in bytes as sent (escapes count)
+}
+
+// check scans data once, outside strings counting nesting, inside them
+// their length. Malformed JSON is left to the decoder.
+func (lim jsonLimits) check(data []byte) error {
+	depth, inString, escaped, start := 0, false, false, 0
+	for i, c := range data {
+		if inString {
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+				if i-start > lim.string {
+					return newError(CodeBadMessage, "a string in the message is longer than "+strconv.Itoa(lim.string)+" bytes")
+				}
+			}
+			continue
+		}
+		switch c {
+		case '"':
+			inString, start = true, i+1
+		case '{', '[':
+			if depth++; depth > lim.depth {
+				return newError(CodeBadMessage, "message nested deeper than "+strconv.Itoa(lim.depth)+" levels")
+			}
+		case '}', ']':
+			depth--
 		}
 	}
 	return nil

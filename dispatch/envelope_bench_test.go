@@ -25,7 +25,7 @@ func BenchmarkDecodeEnvelope(b *testing.B) {
 			b.SetBytes(int64(len(m.data)))
 			for b.Loop() {
 				var env Envelope
-				if err := decodeEnvelope(m.data, &env); err != nil {
+				if err := decodeEnvelope(m.data, &env, defaultJSONLimits); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -34,7 +34,7 @@ func FuzzDecodeEnvelope(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var env Envelope
-		if err := decodeEnvelope(data, &env); err != nil {
+		if err := decodeEnvelope(data, &env, defaultJSONLimits); err != nil {
 			if asError(err).Code != CodeBadMessage {
 				t.Fatalf("refused with %v, want BAD_MESSAGE", err)
 			}
@@ -51,7 +51,7 @@ func FuzzDecodeEnvelope(f *testing.F) {
 			t.Fatalf("cannot re-encode %+v: %v", env, err)
 		}
 		var back Envelope
-		if err := decodeEnvelope(again, &back); err != nil {
+		if err := decodeEnvelope(again, &back, defaultJSONLimits); err != nil {
 			t.Fatalf("re-encoded %s refused: %v", again, err)
 		}
 		if !sameEnvelope(env, back) {

@@ -67,10 +67,12 @@ func TestDecodeEnvelope(t *testing.T) {
 		{`{"event":1}`, false, Envelope{}},
 		{`{"event":"X"`, false, Envelope{}},
 		{``, false, Envelope{}},
+		{`{"event":"X","payload":` + strings.Repeat("[", 33) + strings.Repeat("]", 33) + `}`, false, Envelope{}},
+		{`{"event":"X","payload":{"s":"` + strings.Repeat("a", 16<<10+1) + `"}}`, false, Envelope{}},
 	}
 	for _, tc := range cases {
 		var env Envelope
-		err := decodeEnvelope([]byte(tc.in), &env)
+		err := decodeEnvelope([]byte(tc.in), &env, defaultJSONLimits)
 		if tc.ok != (err == nil) {
 			t.Fatalf("decodeEnvelope(%.80s): err %v, want ok %v", tc.in, err, tc.ok)
 		}
@@ -235,4 +237,33 @@ func TestIdempotencyCache(t *testing.T) {
 			t.Fatalf("the call ran %d times", n)
 		}
 	})
+}
+
+// defaultJSONLimits are the Service's defaults.
+var defaultJSONLimits = jsonLimits{depth: DefaultMaxJSONDepth, string: DefaultMaxJSONString}
+
+// TestJSONLimits checks the pre-decode scan: nesting and string length,
+// with brackets and quotes inside strings not counted.
+func TestJSONLimits(t *testing.T) {
+	lim := jsonLimits{depth: 3, string: 5}
+	cases := []struct {
+		name, in string
+		ok       bool
+	}{
+		{"flat", `{"a":"12345"}`, true},
+		{"depth_3", `{"a":[{"b":1}]}`, true},
+		{"depth_4", `{"a":[{"b":[1]}]}`, false},
+		{"brackets_in_string", `{"a":"[[[["}`, true},
+		{"escaped_quote", `{"a":"\"[[["}`, true},
+		{"string_6", `{"a":"123456"}`, false},
+		{"key_too_long", `{"abcdef":1}`, false},
+		{"escape_counts", `{"a":"\n\n\n"}`, false},
+		{"unclosed", `{"a":[[`, true}, // left to the decoder
+		{"siblings", `[[1],[2],[3],[4]]`, true},
+	}
+	for _, tc := range cases {
+		if err := lim.check([]byte(tc.in)); (err == nil) != tc.ok {
+			t.Errorf("%s: %v, want ok=%v", tc.name, err, tc.ok)
+		}
+	}
 }

@@ -23,14 +23,17 @@ import (
 
 // Defaults for Config fields left at zero.
 const (
-	DefaultAuthTimeout    = 10 * time.Second
-	DefaultAcceptTimeout  = 90 * time.Second
-	DefaultCallTimeout    = 5 * time.Second
-	DefaultRecoveryLimit  = 1000
-	DefaultMaxBadMessages = 20
-	DefaultPresenceTTL    = 30 * time.Second
-	DefaultPresenceGrace  = 10 * time.Second
-	DefaultSweepInterval  = time.Second
+	DefaultAuthTimeout     = 10 * time.Second
+	DefaultAcceptTimeout   = 90 * time.Second
+	DefaultCallTimeout     = 5 * time.Second
+	DefaultRecoveryLimit   = 1000
+	DefaultMaxBadMessages  = 20
+	DefaultPresenceTTL     = 30 * time.Second
+	DefaultPresenceGrace   = 10 * time.Second
+	DefaultSweepInterval   = time.Second
+	DefaultMaxJSONDepth    = 32
+	DefaultMaxJSONString   = 16 << 10
+	DefaultMaxConnsPerUser = 10
 )
 
 // Config configures a Service.
@@ -42,16 +45,19 @@ type Config struct {
 	Coordinator cluster.Coordinator
 	NodeID      string // this node's name in presence and leases; empty means a random one
 
-	AuthTimeout    time.Duration // time a client has to authenticate before close 4001
-	AcceptTimeout  time.Duration // time an assignee has to accept a service request
-	CallTimeout    time.Duration // deadline of each broker and store call
-	RecoveryLimit  int           // most messages replayed on SUBSCRIBE with since; more answers recovered:false
-	MaxBadMessages int           // consecutive bad messages before close 4029
-	Workers        int           // handler workers; 0 means GOMAXPROCS
-	PresenceTTL    time.Duration // a node's staff drop out this long after it stops heartbeating (it died)
-	PresenceGrace  time.Duration // a member stays on shift this long after their last connection closed
-	SweepInterval  time.Duration // how often the lease holder looks for deadlines whose node died
-	Queue          pqueue.Config // dispatch queue sizes and bursts (Workers overrides its Workers)
+	AuthTimeout     time.Duration // time a client has to authenticate before close 4001
+	AcceptTimeout   time.Duration // time an assignee has to accept a service request
+	CallTimeout     time.Duration // deadline of each broker and store call
+	RecoveryLimit   int           // most messages replayed on SUBSCRIBE with since; more answers recovered:false
+	MaxBadMessages  int           // consecutive bad messages before close 4029
+	Workers         int           // handler workers; 0 means GOMAXPROCS
+	PresenceTTL     time.Duration // a node's staff drop out this long after it stops heartbeating (it died)
+	PresenceGrace   time.Duration // a member stays on shift this long after their last connection closed
+	SweepInterval   time.Duration // how often the lease holder looks for deadlines whose node died
+	MaxJSONDepth    int           // most nesting in a client message; deeper answers BAD_MESSAGE
+	MaxJSONString   int           // longest string in a client message, in bytes
+	MaxConnsPerUser int           // open connections of one subject on this node; more close with 4029
+	Queue           pqueue.Config // dispatch queue sizes and bursts (Workers overrides its Workers)
 
 	Logger *slog.Logger     // nil discards
 	Now    func() time.Time // clock; nil means time.Now
@@ -76,6 +82,9 @@ func (c Config) withDefaults() Config {
 	c.PresenceTTL = cmp.Or(max(c.PresenceTTL, 0), DefaultPresenceTTL)
 	c.PresenceGrace = cmp.Or(max(c.PresenceGrace, 0), DefaultPresenceGrace)
 	c.SweepInterval = cmp.Or(max(c.SweepInterval, 0), DefaultSweepInterval)
+	c.MaxJSONDepth = cmp.Or(max(c.MaxJSONDepth, 0), DefaultMaxJSONDepth)
+	c.MaxJSONString = cmp.Or(max(c.MaxJSONString, 0), DefaultMaxJSONString)
+	c.MaxConnsPerUser = cmp.Or(max(c.MaxConnsPerUser, 0), DefaultMaxConnsPerUser)
 	if c.Coordinator == nil {
 		c.Coordinator = cluster.NewMemoryCoordinator(nil)
 	}
@@ -120,6 +129,10 @@ type Service struct {
 	refs    brokerRefs
 
 	droppedLog atomic.Int64 // unix ns of the last "delivery dropped" warning
+	jsonLimits jsonLimits   // read-only after New
+
+	usersMu sync.Mutex     // guards users
+	users   map[string]int // property+"/"+subject -> authenticated connections on this node
 
 	stopBackground context.CancelFunc // ends the presence keeper and the deadline sweeper
 	background     sync.WaitGroup
@@ -144,6 +157,8 @@ func New(cfg Config) (*Service, error) {
 	s.pool = pool
 	s.metrics.watchQueue(pool)
 	s.staff = newRegistry(cfg.NodeID, cfg.PresenceGrace)
+	s.jsonLimits = jsonLimits{depth: cfg.MaxJSONDepth, string: cfg.MaxJSONString}
+	s.users = make(map[string]int)
 	s.refs.failed = make(map[string]int)
 	s.rooms = &roomBoard{svc: s}
 	s.reqs = newRequestDesk(s)

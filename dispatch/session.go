@@ -70,6 +70,31 @@ func (s *Service) OnClose(c *engine.Conn, _ codec.StatusCode) {
 	}
 	if ss.claims != nil {
 		s.staff.leave(ss.claims, c)
+		s.userLeft(ss.claims)
+	}
+}
+
+func userKey(c *auth.Claims) string { return c.Property + "/" + c.Subject }
+
+// userJoined counts an authenticated connection of c's subject; false when
+// the subject already holds MaxConnsPerUser (a leaked token in a loop).
+func (s *Service) userJoined(c *auth.Claims) bool {
+	s.usersMu.Lock()
+	defer s.usersMu.Unlock()
+	k := userKey(c)
+	if s.users[k] >= s.cfg.MaxConnsPerUser {
+		return false
+	}
+	s.users[k]++
+	return true
+}
+
+func (s *Service) userLeft(c *auth.Claims) {
+	s.usersMu.Lock()
+	defer s.usersMu.Unlock()
+	k := userKey(c)
+	if s.users[k]--; s.users[k] <= 0 {
+		delete(s.users, k)
 	}
 }
 
@@ -87,7 +112,7 @@ func (s *Service) OnMessage(c *engine.Conn, op codec.OpCode, data []byte) {
 		s.reject(ss, newError(CodeBadMessage, "messages are JSON text frames"), "")
 		return
 	}
-	if err := decodeEnvelope(data, &env); err != nil {
+	if err := decodeEnvelope(data, &env, s.jsonLimits); err != nil {
 		s.reject(ss, asError(err), "")
 		return
 	}
@@ -229,6 +254,12 @@ func (s *Service) authenticate(ss *session, token, correlationID string) error {
 		return newError(CodeForbidden, "a new token must be for the same subject, role, property and room")
 	}
 	first := ss.claims == nil
+	if first && !s.userJoined(&claims) {
+		e := newError(CodeForbidden, "too many connections for "+claims.Subject)
+		s.sendError(ss, e, correlationID)
+		ss.conn.Close(CloseFlood, e.Message)
+		return errClosing
+	}
 	ss.claims = &claims
 	s.armExpiry(ss)
 	if first {
