@@ -115,6 +115,15 @@ bench-peers: deps-peers-node ## Every scenario against bellhop, gws, gorilla, nb
 bench-load: ## Every bellhop-bench scenario against bellhop alone; report in results/peers-<date>/.
 	@SERVERS=bellhop GO=$(GO) bash tools/scripts/bench-peers.sh
 
+# bench-cluster measures fan-out across nodes: N subscribers on one node and
+# on two nodes joined by a Redis it starts (N/2 each), the same alerts
+# published on node A, side by side in results/cluster-<date>/report.md.
+# Knobs (N, MESSAGES, RATES, SIZE, ROUNDS...) are environment variables; see
+# tools/scripts/bench-cluster.sh: make bench-cluster N=2000 RATES=0.
+.PHONY: bench-cluster
+bench-cluster: deps-redis ## Fan-out on 1 node vs 2 nodes over Redis; report in results/cluster-<date>/.
+	@GO=$(GO) bash tools/scripts/bench-cluster.sh
+
 # LATEST_BENCH is the newest bench output (names sort by date), expanded
 # when a recipe runs.
 LATEST_BENCH = $(lastword $(sort $(wildcard results/bench-[0-9]*.txt)))

@@ -15,6 +15,7 @@ import (
 	"github.com/lesismal/llib/std/crypto/tls"
 
 	"github.com/bellhop/bellhop/bench"
+	"github.com/bellhop/bellhop/dispatch/auth"
 )
 
 // options is everything the command line says.
@@ -53,8 +54,8 @@ Scenarios:
            -work-time), -alert-rate alerts, -checkin-rate check-ins and check-outs through the API and
            -low-rate LOW-priority alerts: latency per event type and per priority, lost deliveries,
            ERROR events, server CPU per delivery (-conns is ignored)
-  fanout   -conns front-desk subscribers of namespace "system", dealt round-robin over the nodes of
-           -urls (default -url, ws://127.0.0.1:3001/ws), and -messages (default 200) SYSTEM_ALERTs of
+  fanout   -conns subscribers of namespace "system" (-role, default guest; one token each), dealt round-robin
+           over the nodes of -urls (default -url, ws://127.0.0.1:3001/ws), and -messages (default 200) SYSTEM_ALERTs of
            -size bytes published through the backend API of one node (-api-url, -api-key), -rate per
            second (default 20; 0 sends them back to back, -api-workers in flight): deliveries/s,
            latency overall and per node, lost and duplicated deliveries, subscribers per node, CPU
@@ -162,6 +163,11 @@ func fanoutOptions(fs *flag.FlagSet, o *options, v *flagValues) error {
 		return errors.New("-redis-pid: must not be negative")
 	}
 	f.RedisPID = v.redisPID
+	role, err := auth.ParseRole(v.role)
+	if err != nil {
+		return fmt.Errorf("-role: %w", err)
+	}
+	f.Role = role
 	o.scenario = bench.Fanout{FanoutConfig: f}
 	return nil
 }
@@ -190,7 +196,7 @@ func broadcastFlags(fs *flag.FlagSet, c *bench.Config) {
 type flagValues struct {
 	url, src, ca, serverCmd, loadCPU, serverName string
 	splitCPUs                                    bool
-	urls, nodePIDs                               string // fanout
+	urls, nodePIDs, role                         string // fanout
 	redisPID                                     int    // fanout
 	settleMax, settleInterval                    time.Duration
 }
@@ -240,6 +246,7 @@ func newFlags(o *options, v *flagValues, usage io.Writer) *flag.FlagSet {
 	fs.StringVar(&v.urls, "urls", "", "fanout: hotel endpoint `URLs` of the nodes, comma-separated; subscribers go round-robin over them (default -url)")
 	fs.StringVar(&v.nodePIDs, "node-pids", "", "fanout: `PIDs` of the nodes behind -urls, comma-separated in the same order, to report their CPU per delivery")
 	fs.IntVar(&v.redisPID, "redis-pid", 0, "fanout: `PID` of the redis-server joining the nodes, to report its CPU per publish")
+	fs.StringVar(&v.role, "role", "guest", "fanout: the subscribers' `role`; staff roles add a presence entry per subscriber to every heartbeat")
 	return fs
 }
 

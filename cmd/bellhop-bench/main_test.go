@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/bellhop/bellhop/bench"
+	"github.com/bellhop/bellhop/dispatch/auth"
 )
 
 // configCase is one command line for loadConfig: either check accepts the
@@ -365,14 +366,15 @@ func TestLoadConfigFanout(t *testing.T) {
 			f := fanout(o)
 			return o.scenario.Name() == "fanout" && o.cfg.Target.Path == "/ws" && o.cfg.Target.Addr == "127.0.0.1:3001" &&
 				o.cfg.PublishRate == 20 && o.cfg.Rate == 0 && o.cfg.Messages == 0 && o.cfg.Size == bench.DefaultSize &&
-				f.URLs == nil && f.NodePIDs == nil && f.RedisPID == 0 && o.cfg.Hotel.APIURL == bench.DefaultHotelAPIURL
+				f.URLs == nil && f.NodePIDs == nil && f.RedisPID == 0 && f.Role == auth.Guest && o.cfg.Hotel.APIURL == bench.DefaultHotelAPIURL
 		}, ""},
 		{"fanout over two nodes", []string{"fanout", "-urls", "ws://127.0.0.1:3601/ws, ws://127.0.0.2:3602/ws?x=1",
-			"-node-pids", "11,12", "-redis-pid", "13", "-rate", "0", "-messages", "50", "-size", "40",
+			"-node-pids", "11,12", "-redis-pid", "13", "-rate", "0", "-messages", "50", "-size", "40", "-role", "front_desk",
 			"-api-url", "http://127.0.0.1:9601/api", "-api-key", "k", "-api-workers", "16", "-property", "grand", "-conns", "100"}, func(o *options) bool {
 			f := fanout(o)
 			return len(f.URLs) == 2 && f.URLs[0].Addr == "127.0.0.1:3601" && f.URLs[1].Path == "/ws?x=1" &&
 				o.cfg.Target == f.URLs[0] && len(f.NodePIDs) == 2 && f.NodePIDs[0] == 11 && f.NodePIDs[1] == 12 && f.RedisPID == 13 &&
+				f.Role == auth.FrontDesk &&
 				o.cfg.PublishRate == 0 && o.cfg.Rate == 0 && o.cfg.Messages == 50 && o.cfg.Size == 40 && o.cfg.Conns == 100 &&
 				o.cfg.Hotel.APIURL == "http://127.0.0.1:9601/api" && o.cfg.Hotel.APIKey == "k" && o.cfg.Hotel.APIWorkers == 16 &&
 				o.cfg.Hotel.Property == "grand"
@@ -386,11 +388,12 @@ func TestLoadConfigFanout(t *testing.T) {
 		{"fanout PIDs do not match", []string{"fanout", "-urls", "ws://127.0.0.1:1/ws,ws://127.0.0.1:2/ws", "-node-pids", "5"}, nil, "2 URLs"},
 		{"fanout bad PID", []string{"fanout", "-node-pids", "x"}, nil, "-node-pids"},
 		{"fanout negative Redis PID", []string{"fanout", "-redis-pid", "-1"}, nil, "-redis-pid"},
+		{"fanout unknown role", []string{"fanout", "-role", "bellboy"}, nil, "-role"},
 	}
 	runConfigCases(t, cases)
 	var out bytes.Buffer
 	_, _ = loadConfig([]string{"-h"}, &out)
-	for _, want := range []string{"  fanout ", "-urls", "-node-pids", "-redis-pid"} {
+	for _, want := range []string{"  fanout ", "-urls", "-node-pids", "-redis-pid", "-role"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("usage lacks %q", want)
 		}

@@ -111,6 +111,7 @@ func (o *options) settings() []setting {
 		{"encryption-keys", "ENCRYPTION_KEYS_PATH", "", "file of AES-256 keys (\"<id> <base64>\" per line, the first seals) that encrypt history and stored records at rest; reloaded on SIGHUP", str(&o.encKeysPath)},
 		{"encryption-key", "ENCRYPTION_KEY", "", "one key inline, \"<id> <base64>\", when there is no key file; never logged", str(&o.encKey)},
 		{"encryption-allow-plaintext", "ENCRYPTION_ALLOW_PLAINTEXT", "false", "read records stored before encryption was turned on (migration)", boolean(&o.encAllowPlain)},
+		{"max-bad-messages", "MAX_BAD_MESSAGES", "20", "bad messages in a row before a client is closed with 4029", intIn(&o.dispatch.MaxBadMessages, 1, 1<<20)},
 		{"max-json-depth", "MAX_JSON_DEPTH", "32", "most nesting in a client message; deeper answers BAD_MESSAGE", intIn(&o.dispatch.MaxJSONDepth, 1, 10000)},
 		{"max-json-string", "MAX_JSON_STRING", "16384", "longest string in a client message, in bytes", intIn(&o.dispatch.MaxJSONString, 16, 1<<30)},
 		{"max-connections-per-user", "MAX_CONNECTIONS_PER_USER", "10", "connections one token subject may hold on a node; more close with 4029", intIn(&o.dispatch.MaxConnsPerUser, 1, 1<<20)},
