@@ -15,7 +15,9 @@ import (
 	"github.com/bellhop/bellhop/cluster/seal"
 )
 
-func key(b byte) string { return base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{b}, seal.KeySize)) }
+func key(b byte) string {
+	return base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{b}, seal.KeySize))
+}
 
 func TestParseKeys(t *testing.T) {
 	cases := []struct {
