@@ -44,6 +44,7 @@ type member struct {
 	Role        string `json:"role"`
 	Dept        string `json:"dept"`
 	Floors      []int  `json:"floors,omitempty"`
+	Shift       string `json:"shift,omitempty"`
 	Node        string `json:"node"`
 	Connections int    `json:"connections"`
 }
@@ -96,7 +97,7 @@ func (r *registry) join(c *auth.Claims, conn *engine.Conn) {
 		e = &staffEntry{member: member{Subject: c.Subject, Node: r.node}, conns: make(map[*engine.Conn]struct{})}
 		p[c.Subject] = e
 	}
-	e.Role, e.Dept, e.Floors = c.Role.String(), department(c), c.Floors
+	e.Role, e.Dept, e.Floors, e.Shift = c.Role.String(), department(c), c.Floors, c.Shift
 	e.conns[conn] = struct{}{}
 	e.Connections, e.leftAt, e.dirty = len(e.conns), time.Time{}, true
 	r.wake()
@@ -261,6 +262,7 @@ type staffView struct {
 	Role        string   `json:"role"`
 	Dept        string   `json:"dept"`
 	Floors      []int    `json:"floors,omitempty"`
+	Shift       string   `json:"shift,omitempty"`
 	Nodes       []string `json:"nodes"`
 	Connections int      `json:"connections"`
 	Open        int      `json:"openRequests"`
@@ -288,7 +290,7 @@ func (s *Service) roster(ctx context.Context, property string) ([]staffView, err
 	for _, m := range members {
 		v := bySub[m.Subject]
 		if v == nil {
-			v = &staffView{Subject: m.Subject, Role: m.Role, Dept: m.Dept, Floors: m.Floors, Open: open[m.Subject]}
+			v = &staffView{Subject: m.Subject, Role: m.Role, Dept: m.Dept, Floors: m.Floors, Shift: m.Shift, Open: open[m.Subject]}
 			bySub[m.Subject] = v
 		}
 		v.Nodes = append(v.Nodes, m.Node)

@@ -148,7 +148,7 @@ func TestPresenceGraceAndHeartbeats(t *testing.T) {
 		slices.Sort(keys)
 		return keys
 	}
-	anna := &auth.Claims{Subject: "anna", Role: auth.Housekeeping, Property: "grand", Floors: []int{2}}
+	anna := &auth.Claims{Subject: "anna", Role: auth.Housekeeping, Property: "grand", Floors: []int{2}, Shift: "morning"}
 	bob := &auth.Claims{Subject: "bob", Role: auth.Maintenance, Property: "grand"}
 	phone, tablet, bobs := new(engine.Conn), new(engine.Conn), new(engine.Conn)
 	s.staff.join(anna, phone)
@@ -170,7 +170,7 @@ func TestPresenceGraceAndHeartbeats(t *testing.T) {
 		t.Fatal(err)
 	}
 	roster, err := s.roster(ctx, "grand")
-	if err != nil || len(roster) != 2 || roster[0].Subject != "anna" || roster[0].Connections != 3 ||
+	if err != nil || len(roster) != 2 || roster[0].Subject != "anna" || roster[0].Connections != 3 || roster[0].Shift != "morning" ||
 		!slices.Equal(roster[0].Nodes, []string{"n1", "n2"}) || roster[1].Connections != 0 {
 		t.Fatalf("roster %+v, %v", roster, err)
 	}

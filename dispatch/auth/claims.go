@@ -26,6 +26,7 @@ type Claims struct {
 	Property string    // "property": the hotel the token is valid for; required
 	Dept     string    // "dept": a staff member's department, e.g. "housekeeping"; optional
 	Floors   []int     // "floors": floors a staff member covers; nil if absent
+	Shift    string    // "shift": a staff member's shift, as the ERP names it (e.g. "morning"); optional
 	Room     string    // "room": a guest's room number; required for Guest, optional otherwise
 	Expires  time.Time // "exp"; required for every role
 	IssuedAt time.Time // "iat"; zero if absent
@@ -52,7 +53,7 @@ func (c *Claims) validate() error {
 	case outOfRange(c.Expires) || !c.IssuedAt.IsZero() && outOfRange(c.IssuedAt):
 		return errTime
 	}
-	for _, s := range [...]string{c.Subject, c.Property, c.Dept, c.Room, c.ID} {
+	for _, s := range [...]string{c.Subject, c.Property, c.Dept, c.Shift, c.Room, c.ID} {
 		if len(s) > MaxClaimSize {
 			return errClaimTooLong
 		}
@@ -86,6 +87,7 @@ type signedClaims struct {
 	Property             string `json:"property"`
 	Dept                 string `json:"dept,omitempty"`
 	Floors               []int  `json:"floors,omitempty"`
+	Shift                string `json:"shift,omitempty"`
 	Room                 string `json:"room,omitempty"`
 }
 
@@ -101,6 +103,7 @@ func toSigned(c Claims) signedClaims {
 		Property: c.Property,
 		Dept:     c.Dept,
 		Floors:   c.Floors,
+		Shift:    c.Shift,
 		Room:     c.Room,
 	}
 	if !c.IssuedAt.IsZero() {
@@ -130,6 +133,7 @@ func (sc *signedClaims) claims(kid string) (Claims, error) {
 		Property: sc.Property,
 		Dept:     sc.Dept,
 		Floors:   sc.Floors,
+		Shift:    sc.Shift,
 		Room:     sc.Room,
 		Expires:  sc.ExpiresAt.UTC(),
 		ID:       sc.ID,

@@ -153,7 +153,7 @@ func TestSignRefusesInvalidClaims(t *testing.T) {
 func TestSignWireFormat(t *testing.T) {
 	s := mustSigner(t, "2026-11", genKeys(t).ec)
 	c := Claims{
-		Subject: "stay-1", Role: Guest, Property: "p1", Room: "101", Dept: "d", Floors: []int{1},
+		Subject: "stay-1", Role: Guest, Property: "p1", Room: "101", Dept: "d", Floors: []int{1}, Shift: "late",
 		Expires: time.Unix(2000000000, 0), IssuedAt: time.Unix(1900000000, 0), ID: "j1", KeyID: "ignored",
 	}
 	tok := mustSign(t, s, c)
@@ -170,7 +170,7 @@ func TestSignWireFormat(t *testing.T) {
 	}
 	wantHeader := map[string]any{"alg": "ES256", "kid": "2026-11", "typ": "JWT"}
 	wantClaims := map[string]any{
-		"sub": "stay-1", "role": "guest", "property": "p1", "room": "101", "dept": "d", "floors": []any{1.0},
+		"sub": "stay-1", "role": "guest", "property": "p1", "room": "101", "dept": "d", "floors": []any{1.0}, "shift": "late",
 		"exp": 2e9, "iat": 1.9e9, "jti": "j1",
 	}
 	if !reflect.DeepEqual(header, wantHeader) {

@@ -102,6 +102,8 @@ func TestVerifyAccepts(t *testing.T) {
 				Expires: testNow.Add(time.Minute), KeyID: "hs"}},
 		{"floors=empty", signJSON(t, `{"sub":"s","role":"admin","property":"p","floors":[],"exp":`+itoa(testNow.Unix()+60)+`}`),
 			Claims{Subject: "s", Role: Admin, Property: "p", Floors: []int{}, Expires: testNow.Add(time.Minute), KeyID: "hs"}},
+		{"shift", signJSON(t, `{"sub":"hk","role":"housekeeping","property":"p","shift":"morning","exp":`+itoa(testNow.Unix()+60)+`}`),
+			Claims{Subject: "hk", Role: Housekeeping, Property: "p", Shift: "morning", Expires: testNow.Add(time.Minute), KeyID: "hs"}},
 		{"alg=last-wins", signSegments(k.secret, b64url(`{"alg":"none","alg":"HS256","kid":"hs"}`), b64url(`{"sub":"s","role":"admin","property":"p","exp":`+exp+`}`)),
 			Claims{Subject: "s", Role: Admin, Property: "p", Expires: testNow.Add(time.Minute), KeyID: "hs"}},
 	}
