@@ -311,3 +311,42 @@ func TestAbuseSuite(t *testing.T) {
 	}
 	waitFor(t, 5*time.Second, func() bool { return runtime.NumGoroutine() <= goroutines+5 })
 }
+
+// TestLimitsAcrossNodes: with Redis, per-IP limits and the blacklist hold
+// across nodes: connections on node A count against the limit on node B,
+// and an IP blacklisted on node A is refused by node B.
+func TestLimitsAcrossNodes(t *testing.T) {
+	_, nodes := redisNodes(t, 2, "ALLOW_IPS=none", "MAX_CONNECTIONS_PER_IP=4", "CONNECT_RATE_PER_IP=100",
+		"BLACKLIST_AFTER=3", "BLACKLIST_DURATION=1m")
+	a, b := nodes[0].srv.Addr().String(), nodes[1].srv.Addr().String()
+	for range 3 {
+		if _, st := rawDial(t, "127.0.0.40", a, "/echo"); st != 101 {
+			t.Fatalf("node A: %d", st)
+		}
+	}
+	time.Sleep(3 * time.Second) // two load exchanges (one a second)
+	if _, st := rawDial(t, "127.0.0.40", b, "/echo"); st != 101 {
+		t.Fatalf("node B, the fourth connection: %d", st)
+	}
+	if _, st := rawDial(t, "127.0.0.40", b, "/echo"); st != 429 {
+		t.Fatalf("node B, the fifth connection of the IP: %d, want 429", st)
+	}
+
+	for range 3 { // protocol errors on node A: violations, the third earns the ban
+		c, _ := rawDial(t, "127.0.0.41", a, "/echo")
+		_, _ = c.Write([]byte{0x81, 0x01, 'x'}) // an unmasked client frame
+		if code := closeCodeOf(c); code != 1002 {
+			t.Fatalf("close %d, want 1002", code)
+		}
+	}
+	if _, st := rawDial(t, "127.0.0.41", a, "/echo"); st != 403 {
+		t.Fatalf("node A after the ban: %d", st)
+	}
+	// Node B has seen nothing from the IP; each probe closes at once, so
+	// node B earns no violation of its own.
+	waitFor(t, 5*time.Second, func() bool {
+		c, st := rawDial(t, "127.0.0.41", b, "/echo")
+		_ = c.Close()
+		return st == 403
+	})
+}

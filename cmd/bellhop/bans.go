@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
 	"net/netip"
 	"strconv"
@@ -11,18 +12,25 @@ import (
 	"github.com/bellhop/bellhop/engine/guard"
 )
 
-// banGroup is the Coordinator presence group bans are shared in: one
-// entry per IP, expiring with the ban.
-const banGroup = "bans"
+// Coordinator presence groups the guard shares: bans (one entry per IP,
+// expiring with the ban) and loads (one entry per node: its busiest IPs).
+const (
+	banGroup  = "bans"
+	loadGroup = "ipload"
+	maxShared = 1000 // IPs a node reports at most
+)
 
-// banSync shares the guard's bans between the nodes of a cluster: a ban
-// earned on one node refuses that IP on every node within a sync period.
-// It owns one goroutine (run), ended by stop; offers from the event loops
-// go through a bounded channel and are dropped when it is full (the ban
-// still holds on this node).
+// banSync shares the guard's state between the nodes of a cluster: a ban
+// earned on one node refuses that IP on every node within a sync period,
+// and each node's per-IP load counts against the limits on every other,
+// so a client spreading over nodes meets the same limits. It owns one
+// goroutine (run), ended by stop; offers from the event loops go through
+// a bounded channel and are dropped when it is full (the ban still holds
+// on this node).
 type banSync struct {
 	guard  *guard.Guard
 	coord  cluster.Coordinator
+	node   string
 	log    *slog.Logger
 	every  time.Duration
 	offers chan ban
@@ -49,9 +57,10 @@ func (b *banSync) onBan(ip netip.Addr, until time.Time) {
 	}
 }
 
-// start begins sharing through coord (nil: this node only, nothing to run).
-func (b *banSync) start(g *guard.Guard, coord cluster.Coordinator) {
-	b.guard, b.coord = g, coord
+// start begins sharing through coord as node (nil coord: this node only,
+// nothing to run).
+func (b *banSync) start(g *guard.Guard, coord cluster.Coordinator, node string) {
+	b.guard, b.coord, b.node = g, coord, node
 	if coord == nil {
 		close(b.done)
 		return
@@ -63,6 +72,7 @@ func (b *banSync) run() {
 	defer close(b.done)
 	t := time.NewTicker(b.every)
 	defer t.Stop()
+	last := time.Now()
 	for {
 		select {
 		case <-b.quit:
@@ -72,8 +82,10 @@ func (b *banSync) run() {
 			ttl := time.Until(o.until)
 			_ = b.coord.SetPresence(ctx, banGroup, o.ip.String(), []byte(strconv.FormatInt(o.until.UnixMilli(), 10)), ttl)
 			cancel()
-		case <-t.C:
+		case now := <-t.C:
 			b.pull()
+			b.shareLoad(now.Sub(last))
+			last = now
 		}
 	}
 }
@@ -93,6 +105,41 @@ func (b *banSync) pull() {
 			b.guard.Ban(ip, time.UnixMilli(ms))
 		}
 	}
+}
+
+// shareLoad publishes this node's per-IP load and applies the others'.
+func (b *banSync) shareLoad(since time.Duration) {
+	ctx, cancel := context.WithTimeout(context.Background(), b.every)
+	defer cancel()
+	mine := make(map[string]guard.Load)
+	for ip, l := range b.guard.Report(maxShared, since) {
+		mine[ip.String()] = l
+	}
+	v, _ := json.Marshal(mine)
+	if err := b.coord.SetPresence(ctx, loadGroup, b.node, v, 3*b.every); err != nil {
+		return
+	}
+	recs, err := b.coord.Presence(ctx, loadGroup)
+	if err != nil {
+		return
+	}
+	others := make(map[netip.Addr]guard.Load)
+	for _, r := range recs {
+		if r.Key == b.node {
+			continue
+		}
+		var theirs map[string]guard.Load
+		if json.Unmarshal(r.Value, &theirs) != nil {
+			continue
+		}
+		for s, l := range theirs {
+			if ip, err := netip.ParseAddr(s); err == nil && len(others) < 4*maxShared {
+				o := others[ip]
+				others[ip] = guard.Load{Conns: o.Conns + l.Conns, Connects: o.Connects + l.Connects, Messages: o.Messages + l.Messages}
+			}
+		}
+	}
+	b.guard.SetRemote(others)
 }
 
 func (b *banSync) stop() {

@@ -105,7 +105,7 @@ func newApp(opts *options, log *slog.Logger) (*app, error) {
 	cfg.Protocols = opts.protocols
 	cfg.Logger = log
 	cfg.Routes = map[string]engine.Handler{}
-	a.bans = newBanSync(log, 2*time.Second)
+	a.bans = newBanSync(log, time.Second)
 	gcfg := opts.guard
 	gcfg.Allow, gcfg.OnBan = opts.allowIPs, a.bans.onBan
 	a.guard = guard.New(gcfg)
@@ -148,7 +148,11 @@ func newApp(opts *options, log *slog.Logger) (*app, error) {
 	}
 	a.srv = srv
 	built = true
-	a.bans.start(a.guard, a.coord)
+	node := ""
+	if a.svc != nil {
+		node = a.svc.NodeID()
+	}
+	a.bans.start(a.guard, a.coord, node)
 	if a.svc != nil {
 		a.svc.Start(srv, a.svcBroker)
 	}

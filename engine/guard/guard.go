@@ -73,6 +73,9 @@ type shard struct {
 
 // ipState is one IP's counters; guarded by its shard's mu.
 type ipState struct {
+	remote     Load // the IP's use on the other nodes, as last reported
+	admits     int  // connections admitted since the last Report
+	msgs       int  // messages taken since the last Report
 	conns      int
 	connTok    float64
 	msgTok     float64
@@ -177,8 +180,9 @@ func (g *Guard) fill(st *ipState, now time.Time) {
 		return
 	}
 	st.last = now
-	st.connTok = min(float64(g.cfg.ConnectBurst), st.connTok+d*g.cfg.ConnectRate)
-	st.msgTok = min(float64(g.cfg.MessageBurst), st.msgTok+d*g.cfg.MessageRate)
+	// What the other nodes take of the IP's rate is not earned here.
+	st.connTok = min(float64(g.cfg.ConnectBurst), st.connTok+d*max(0, g.cfg.ConnectRate-st.remote.Connects))
+	st.msgTok = min(float64(g.cfg.MessageBurst), st.msgTok+d*max(0, g.cfg.MessageRate-st.remote.Messages))
 }
 
 // Admit decides on a new connection from ip: Admitted, Banned or
@@ -199,7 +203,7 @@ func (g *Guard) Admit(ip netip.Addr) int {
 		return Banned
 	}
 	g.fill(st, now)
-	limited := (g.cfg.MaxConnsPerIP > 0 && st.conns >= g.cfg.MaxConnsPerIP) || (g.cfg.ConnectRate > 0 && st.connTok < 1)
+	limited := (g.cfg.MaxConnsPerIP > 0 && st.conns+st.remote.Conns >= g.cfg.MaxConnsPerIP) || (g.cfg.ConnectRate > 0 && st.connTok < 1)
 	if limited {
 		ban := g.violateLocked(st, now)
 		s.mu.Unlock()
@@ -208,6 +212,7 @@ func (g *Guard) Admit(ip netip.Addr) int {
 	}
 	st.connTok--
 	st.conns++
+	st.admits++
 	s.mu.Unlock()
 	return Admitted
 }
@@ -239,6 +244,7 @@ func (g *Guard) Message(ip netip.Addr) bool {
 	g.fill(st, now)
 	if st.msgTok >= 1 {
 		st.msgTok--
+		st.msgs++
 		s.mu.Unlock()
 		return true
 	}
@@ -330,11 +336,68 @@ func (g *Guard) forgetIdle() {
 		s.mu.Lock()
 		for k, st := range s.ips {
 			g.fill(st, now)
-			if st.conns == 0 && now.After(st.bannedTill) && now.Sub(st.winStart) > g.cfg.BanWindow &&
+			if st.conns == 0 && st.remote == (Load{}) && now.After(st.bannedTill) && now.Sub(st.winStart) > g.cfg.BanWindow &&
 				st.connTok >= float64(g.cfg.ConnectBurst) && st.msgTok >= float64(g.cfg.MessageBurst) {
 				delete(s.ips, k)
 				g.tracked.Add(-1)
 			}
+		}
+		s.mu.Unlock()
+	}
+}
+
+// Load is an IP's use of a node: open connections, and new connections
+// and messages per second. Nodes of a cluster exchange their loads, so a
+// client spreading its connections over nodes meets the same limits.
+type Load struct {
+	Conns    int     `json:"c,omitempty"`
+	Connects float64 `json:"n,omitempty"`
+	Messages float64 `json:"m,omitempty"`
+}
+
+// add returns the sum of two loads.
+func (l Load) add(o Load) Load {
+	return Load{Conns: l.Conns + o.Conns, Connects: l.Connects + o.Connects, Messages: l.Messages + o.Messages}
+}
+
+// Report returns this node's load per IP (by counting key) since the last
+// Report, at most limit IPs, and starts counting anew. IPs without
+// connections or activity are left out.
+func (g *Guard) Report(limit int, since time.Duration) map[netip.Addr]Load {
+	secs := max(since.Seconds(), 1e-3)
+	out := make(map[netip.Addr]Load)
+	for i := range g.shards {
+		s := &g.shards[i]
+		s.mu.Lock()
+		for k, st := range s.ips {
+			if (st.conns > 0 || st.admits > 0 || st.msgs > 0) && len(out) < limit {
+				out[k] = Load{Conns: st.conns, Connects: float64(st.admits) / secs, Messages: float64(st.msgs) / secs}
+			}
+			st.admits, st.msgs = 0, 0
+		}
+		s.mu.Unlock()
+	}
+	return out
+}
+
+// SetRemote replaces the other nodes' loads: every IP not in loads has
+// none. Tracking is bounded as for local clients.
+func (g *Guard) SetRemote(loads map[netip.Addr]Load) {
+	for i := range g.shards {
+		s := &g.shards[i]
+		s.mu.Lock()
+		for _, st := range s.ips {
+			st.remote = Load{}
+		}
+		s.mu.Unlock()
+	}
+	for ip, l := range loads {
+		if g.Allowed(ip) {
+			continue
+		}
+		st, s := g.state(ip, true)
+		if st != nil {
+			st.remote = st.remote.add(l)
 		}
 		s.mu.Unlock()
 	}

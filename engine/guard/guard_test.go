@@ -200,3 +200,43 @@ func BenchmarkMessage(b *testing.B) {
 		}
 	})
 }
+
+// TestClusterLoad: other nodes' connections count against the per-IP
+// limit and their rates against the IP's budget; Report says what this
+// node has and starts counting anew.
+func TestClusterLoad(t *testing.T) {
+	g, clk := newTest(t, Config{MaxConnsPerIP: 4, ConnectRate: 10, ConnectBurst: 10, MessageRate: 10, MessageBurst: 10, BanAfter: 1000})
+	for range 2 {
+		if g.Admit(ipA) != Admitted {
+			t.Fatal("refused")
+		}
+	}
+	g.Message(ipA)
+	rep := g.Report(10, time.Second)
+	if l := rep[ipA]; l.Conns != 2 || l.Connects != 2 || l.Messages != 1 || len(rep) != 1 {
+		t.Fatalf("report %+v", rep)
+	}
+	if l := g.Report(10, time.Second)[ipA]; l.Connects != 0 || l.Conns != 2 {
+		t.Fatalf("second report %+v: counts not reset", l)
+	}
+	g.SetRemote(map[netip.Addr]Load{ipA: {Conns: 2}, ipB: {Messages: 10}})
+	if g.Admit(ipA) != OverLimit {
+		t.Fatal("2 here + 2 elsewhere admitted a fifth")
+	}
+	// ipB's budget is all used elsewhere: after the burst, nothing refills.
+	for range 10 {
+		g.Message(ipB)
+	}
+	clk.add(time.Second)
+	if g.Message(ipB) {
+		t.Fatal("a message admitted while other nodes use the whole rate")
+	}
+	g.SetRemote(nil)
+	clk.add(time.Second)
+	if g.Admit(ipA) != Admitted || !g.Message(ipB) {
+		t.Fatal("limits still held after the other nodes' load went")
+	}
+	if got := g.Report(1, 0); len(got) != 1 {
+		t.Fatalf("report bound: %d entries", len(got))
+	}
+}
