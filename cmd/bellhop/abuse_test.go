@@ -161,8 +161,14 @@ func TestAbuseSuite(t *testing.T) {
 	}
 	baseline := calm.worst
 	goroutines := runtime.NumGoroutine()
+	heapBefore := heapInUse()
 
-	token := func(role auth.Role, room string) string { return tokenFor(t, "x-"+role.String(), role, room) }
+	var tokens []string // every token the attacks present: none may reach the log
+	token := func(role auth.Role, room string) string {
+		tok := tokenFor(t, "x-"+role.String(), role, room)
+		tokens = append(tokens, tok, tok[strings.LastIndexByte(tok, '.')+1:])
+		return tok
+	}
 	attacks := []struct {
 		name string
 		src  string
@@ -310,6 +316,23 @@ func TestAbuseSuite(t *testing.T) {
 		t.Fatalf("blacklistings logged: %v", recs)
 	}
 	waitFor(t, 5*time.Second, func() bool { return runtime.NumGoroutine() <= goroutines+5 })
+	if grown := heapInUse() - heapBefore; grown > 16<<20 {
+		t.Fatalf("heap grew by %d bytes over the attacks", grown)
+	}
+	logs := a.logs.buf.String()
+	for _, tok := range tokens {
+		if strings.Contains(logs, tok) {
+			t.Fatal("a token reached the log")
+		}
+	}
+}
+
+// heapInUse returns the live heap after a collection.
+func heapInUse() int64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return int64(m.HeapInuse)
 }
 
 // TestLimitsAcrossNodes: with Redis, per-IP limits and the blacklist hold
