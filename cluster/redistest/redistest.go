@@ -156,8 +156,9 @@ func (s *Server) ping(timeout time.Duration) error {
 	if err != nil {
 		return err
 	}
-	if strings.TrimSpace(line) != "+PONG" {
-		return fmt.Errorf("PING answered %q", strings.TrimSpace(line))
+	// A server started with --requirepass answers NOAUTH: it is up too.
+	if l := strings.TrimSpace(line); l != "+PONG" && !strings.HasPrefix(l, "-NOAUTH") {
+		return fmt.Errorf("PING answered %q", l)
 	}
 	return nil
 }

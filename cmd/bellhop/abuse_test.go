@@ -268,6 +268,21 @@ func TestAbuseSuite(t *testing.T) {
 				t.Fatalf("request for another room: %s", got)
 			}
 		}},
+		{"other_property", "127.0.0.21", func(t *testing.T, src string) {
+			signer, _ := auth.NewSigner("dev", []byte(testSecret))
+			tok, _ := signer.Sign(auth.Claims{Subject: "fd-annex", Role: auth.FrontDesk, Property: "annex", Expires: time.Now().Add(time.Hour)})
+			tokens = append(tokens, tok)
+			c, _ := rawDial(t, src, addr, "/ws?token="+tok)
+			c.send(t, codec.OpText, []byte(`{"event":"SUBSCRIBE","namespace":"rooms","correlationId":"s"}`))
+			if got := c.readUntil(t, `"correlationId":"s"`); !strings.Contains(got, `"channel":"annex:rooms"`) {
+				t.Fatalf("annex desk subscribed to %s", got)
+			}
+			publishRoom(t, a, "555", "DIRTY") // grand's
+			_ = c.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+			if _, err := c.r.Peek(1); err == nil {
+				t.Fatal("a desk of another property received grand's room change")
+			}
+		}},
 		{"forged_tokens_then_blacklist", "127.0.0.19", func(t *testing.T, src string) {
 			forged := token(auth.Admin, "")
 			forged = forged[:len(forged)-4] + "AAAA"

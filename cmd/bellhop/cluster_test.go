@@ -487,3 +487,25 @@ func TestRedisRestartedEmpty(t *testing.T) {
 		t.Fatalf("the new history's change: %s", got)
 	}
 }
+
+// TestRedisPassword: REDIS_PASSWORD is used (a Redis that requires one
+// serves the node), a missing one is a clear start-up error, and the
+// password never reaches the log.
+func TestRedisPassword(t *testing.T) {
+	const pass = "s3cret-redis-pass"
+	srv := redistest.Start(t, "--requirepass", pass)
+	host, port, _ := net.SplitHostPort(srv.Addr)
+	env := []string{"JWT_SECRET=" + testSecret, "API_KEY=k1", "REDIS_HOST=" + host, "REDIS_PORT=" + port}
+	opts, err := loadConfig(nil, envOf(testEnv(env...)), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := newApp(opts, slog.New(slog.NewTextHandler(io.Discard, nil))); err == nil || !strings.Contains(err.Error(), "REDIS_HOST") {
+		t.Fatalf("without the password: %v", err)
+	}
+	a := startApp(t, testEnv(append(env, "REDIS_PASSWORD="+pass)...))
+	publishRoom(t, a, "101", "DIRTY")
+	if strings.Contains(a.logs.buf.String(), pass) {
+		t.Fatal("the Redis password reached the log")
+	}
+}
