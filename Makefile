@@ -41,7 +41,7 @@ BENCH ?= .
 ARGS ?=
 
 .PHONY: help run build test conformance lint cover fuzz bench bench-peers bench-load benchbase benchcmp clean \
-	deps deps-node deps-peers-node deps-redis deps-staticcheck deps-benchstat
+	deps deps-node deps-peers-node deps-redis deps-chromium deps-staticcheck deps-benchstat
 
 # help prints each target's `##` text and the variables above.
 help: ## List targets and variables.
@@ -58,9 +58,10 @@ help: ## List targets and variables.
 # never use these in production.
 DEV_JWT_SECRET := bellhop-development-secret-do-not-use-in-prod
 DEV_API_KEY := bellhop-dev-api-key
-run: ## Build bin/bellhop and run it: hotel endpoint /ws (dev JWT_SECRET), echo /echo, admin :9090 (ARGS adds flags).
+run: ## Build bin/bellhop and run it: hotel endpoint /ws (dev JWT_SECRET), echo /echo, admin and board :9090 (ARGS adds flags).
 	$(GO) build -o bin/bellhop ./cmd/bellhop
-	JWT_SECRET="$${JWT_SECRET:-$(DEV_JWT_SECRET)}" API_KEY="$${API_KEY:-$(DEV_API_KEY)}" \
+	@echo "operations board: http://127.0.0.1:$${METRICS_PORT:-9090}/board/ (development login on)"
+	JWT_SECRET="$${JWT_SECRET:-$(DEV_JWT_SECRET)}" API_KEY="$${API_KEY:-$(DEV_API_KEY)}" DEV_LOGIN="$${DEV_LOGIN:-true}" \
 		bin/bellhop -echo-path /echo $(ARGS)
 
 # build compiles every package, including those only tests import, and puts
@@ -146,7 +147,7 @@ clean: ## Remove bin/ and coverage/.
 
 # deps is idempotent: each part checks what is there and does nothing when it
 # is already right, so a second run takes well under a second.
-deps: deps-node deps-peers-node deps-redis deps-staticcheck ## Install test dependencies: ws (npm), redis-server, staticcheck.
+deps: deps-node deps-peers-node deps-redis deps-chromium deps-staticcheck ## Install test dependencies: ws (npm), redis-server, chromium, staticcheck.
 
 deps-node: $(NODE_STAMP)
 
@@ -172,6 +173,9 @@ deps-redis:
 
 # staticcheck -version prints e.g. "staticcheck 2026.2.2 (0.8.2)". GOFLAGS is
 # cleared for tool installs, which must not take the project's build flags.
+deps-chromium:
+	@command -v chromium >/dev/null 2>&1 || bash tools/scripts/install-chromium.sh
+
 deps-staticcheck:
 	@if ! "$(STATICCHECK)" -version 2>/dev/null | grep -qF '($(STATICCHECK_VERSION:v%=%))'; then \
 		echo "installing staticcheck $(STATICCHECK_VERSION) into $(GOPATH_BIN)"; \

@@ -121,6 +121,16 @@ type redisSub struct {
 	holds int           // Recover calls and a gap repair in progress: deliveries wait
 	held  []Publication // deliveries waiting for holds to reach 0; a hold ends within the call deadline, so this holds at most a deadline's worth of the channel
 	last  Position      // the last position delivered, to drop repeats and see gaps
+	base  Position      // the newest top a Recover read: where gaps are seen from until a delivery sets last
+}
+
+// from returns where the node's view of the channel stands: the last
+// delivery, else the newest recovery. s.mu is held.
+func (s *redisSub) from() Position {
+	if s.last.IsZero() {
+		return s.base
+	}
+	return s.last
 }
 
 // NewRedisBroker connects to Redis and returns a broker.
@@ -424,15 +434,13 @@ func (b *RedisBroker) deliver(ch string, s *redisSub, p Publication) {
 		return // a repeat
 	}
 	// A gap, or another epoch: Redis lost the history and started anew.
-	gap := p.Offset > s.last.Offset+1 || p.Epoch != s.last.Epoch
-	if s.last.IsZero() {
-		gap = false // the first delivery sets the baseline
-	}
-	if gap {
+	// Before any delivery, the newest recovery is what to compare with.
+	from := s.from()
+	if !from.IsZero() && (p.Offset > from.Offset+1 || p.Epoch != from.Epoch) {
 		s.holds++ // later deliveries wait in held, so one repair runs at a time
 		s.held = append(s.held, p)
 		b.wg.Add(1)
-		go b.repair(ch, s, s.last)
+		go b.repair(ch, s, from)
 		return
 	}
 	s.last = p.Position
@@ -451,12 +459,13 @@ func (b *RedisBroker) ownReplay(p Publication) bool { return b.out != nil && p.o
 func (b *RedisBroker) resubscribed(ch string, s *redisSub) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.last.IsZero() {
-		return // nothing delivered yet: nothing to catch up on
+	from := s.from()
+	if from.IsZero() {
+		return // nothing delivered or recovered yet: nothing to catch up on
 	}
 	s.holds++
 	b.wg.Add(1)
-	go b.repair(ch, s, s.last)
+	go b.repair(ch, s, from)
 }
 
 // repair reads the publications after from that pub/sub did not bring,
@@ -480,7 +489,9 @@ func (b *RedisBroker) repair(ch string, s *redisSub, from Position) {
 		}
 	}
 	if lost && len(res.Publications) == 0 {
-		s.last = Position{} // accept what comes next: the subscribers resync
+		// Accept what comes next, from the history as it now stands: the
+		// subscribers resync.
+		s.last, s.base = Position{}, res.Top
 	}
 	s.mu.Unlock()
 	// Told after the new history's publications were handed on, so a
@@ -530,6 +541,13 @@ func (b *RedisBroker) Recover(ctx context.Context, ch string, since Position, li
 	res, err := b.read(ctx, ch, since, limit)
 	if err != nil {
 		return err
+	}
+	if s != nil {
+		s.mu.Lock()
+		if t := res.Top; t.Epoch != "" && (t.Epoch != s.base.Epoch || t.Offset > s.base.Offset) {
+			s.base = t
+		}
+		s.mu.Unlock()
 	}
 	fn(res)
 	return nil

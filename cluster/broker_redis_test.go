@@ -659,3 +659,41 @@ func awaitQueued(t *testing.T, b *cluster.RedisBroker) {
 	}
 	t.Fatal("publishes never queued with Redis stopped")
 }
+
+// TestRedisBrokerGapBeforeAnyDelivery: a node whose subscribers only
+// recovered (nothing was delivered live yet) still notices that Redis lost
+// the history when its subscription is renewed: the recovery's top is its
+// baseline.
+func TestRedisBrokerGapBeforeAnyDelivery(t *testing.T) {
+	srv := redistest.Start(t)
+	gaps := make(chan string, 4)
+	b, err := cluster.NewRedisBroker(cluster.RedisConfig{
+		Addrs: []string{srv.Addr}, Handler: func(cluster.Publication) {}, OnGap: func(ch string) { gaps <- ch }, Timeout: time.Second,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = b.Close() })
+	ctx := context.Background()
+	for range 3 {
+		if _, err := b.Publish(ctx, "h1:rooms", []byte("x"), cluster.PublishOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := b.Subscribe(ctx, "h1:rooms"); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Recover(ctx, "h1:rooms", cluster.Position{}, 0, func(cluster.HistoryResult) {}); err != nil {
+		t.Fatal(err)
+	}
+	srv.Kill()
+	srv.Restart()
+	select {
+	case ch := <-gaps:
+		if ch != "h1:rooms" {
+			t.Fatalf("gap on %q", ch)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("the lost history went unnoticed")
+	}
+}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/bellhop/bellhop/cluster"
 	"io"
 	"net"
 	"net/http"
@@ -12,12 +11,15 @@ import (
 	"time"
 
 	"github.com/VictoriaMetrics/metrics"
+
+	"github.com/bellhop/bellhop/cluster"
 )
 
 // adminServer serves /metrics, /healthz, /readyz and, when enabled,
 // /debug/pprof on METRICS_PORT. It runs in its own goroutine, owned by app.
 type adminServer struct {
 	http *http.Server
+	addr string // where it listens
 	done chan struct{}
 }
 
@@ -40,6 +42,7 @@ func startAdmin(a *app, addr string) (*adminServer, error) {
 	})
 	if a.svc != nil {
 		mux.Handle("/api/", a.svc.API(a.opts.apiKey))
+		mountBoard(mux, a)
 	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = io.WriteString(w, "ok\n")
@@ -67,6 +70,7 @@ func startAdmin(a *app, addr string) (*adminServer, error) {
 	}
 	s := &adminServer{
 		http: &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second},
+		addr: ln.Addr().String(),
 		done: make(chan struct{}),
 	}
 	go func() {

@@ -44,6 +44,8 @@ type options struct {
 	breakerReset             time.Duration
 	encKeysPath, encKey      string
 	encAllowPlain            bool
+	devLogin                 bool
+	devProperty              string
 	guard                    guard.Config
 	allowIPs, trustedProxies []netip.Prefix
 	outboxSize, outboxBytes  int
@@ -115,6 +117,8 @@ func (o *options) settings() []setting {
 		{"max-json-depth", "MAX_JSON_DEPTH", "32", "most nesting in a client message; deeper answers BAD_MESSAGE", intIn(&o.dispatch.MaxJSONDepth, 1, 10000)},
 		{"max-json-string", "MAX_JSON_STRING", "16384", "longest string in a client message, in bytes", intIn(&o.dispatch.MaxJSONString, 16, 1<<30)},
 		{"max-connections-per-user", "MAX_CONNECTIONS_PER_USER", "10", "connections one token subject may hold on a node; more close with 4029", intIn(&o.dispatch.MaxConnsPerUser, 1, 1<<20)},
+		{"dev-login", "DEV_LOGIN", "false", "let the operations board mint tokens for any role (/board/dev-token; needs JWT_SECRET): development only", boolean(&o.devLogin)},
+		{"dev-property", "DEV_PROPERTY", "grand", "property of development-login tokens", str(&o.devProperty)},
 		{"node-id", "NODE_ID", "", "this node's name in the cluster's presence and leases; empty means host name and a random suffix", str(&o.dispatch.NodeID)},
 		{"presence-ttl", "PRESENCE_TTL", "30s", "a node's staff drop out of routing this long after the node stops heartbeating", duration(&o.dispatch.PresenceTTL)},
 		{"presence-grace", "PRESENCE_GRACE", "10s", "a staff member stays on shift this long after their last connection closed (roaming)", duration(&o.dispatch.PresenceGrace)},

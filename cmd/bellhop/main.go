@@ -285,6 +285,9 @@ func (a *app) start() error {
 			return err
 		}
 		a.admin = admin
+		if a.svc != nil {
+			a.log.Info("operations board", "url", "http://"+admin.addr+"/board/", "dev_login", a.devLoginEnabled())
+		}
 	}
 	return nil
 }
