@@ -237,12 +237,13 @@ func (b board) room(number string) (room, bool) {
 }
 
 type subscribedPayload struct {
-	Namespace string `json:"namespace"`
-	Channel   string `json:"channel"`
-	Recovered bool   `json:"recovered"`
-	Position  string `json:"position"`
-	Missed    int    `json:"missed"`
-	Snapshot  *board `json:"snapshot"`
+	Namespace string           `json:"namespace"`
+	Channel   string           `json:"channel"`
+	Recovered bool             `json:"recovered"`
+	Position  string           `json:"position"`
+	Missed    int              `json:"missed"`
+	Snapshot  *board           `json:"snapshot"`
+	Requests  []serviceRequest `json:"requests"`
 }
 
 type serviceRequest struct {

@@ -272,3 +272,24 @@ func TestServiceRequestDeclinedAndCancelled(t *testing.T) {
 		expectError(t, desk.call(tc.event, "", tc.payload), tc.code)
 	}
 }
+
+// TestServiceSnapshot: a desk subscribing to service gets the open
+// requests, oldest first; finished ones are not in it.
+func TestServiceSnapshot(t *testing.T) {
+	t.Parallel()
+	h := start(t, options{})
+	h.connect(staff("hk-1", auth.Housekeeping)).subscribe(dispatch.NSPersonal, "")
+	g := h.connect(guest("g-1", "101"))
+	first := create(t, g, map[string]string{"type": "towels"})
+	second := create(t, g, map[string]string{"type": "plumbing"})
+	done := create(t, g, map[string]string{"type": "amenities"})
+	mustAct(t, g, done.ID, "cancel", "CANCELLED")
+	sub := h.connect(staff("fd-1", auth.FrontDesk)).subscribe(dispatch.NSService, "")
+	var ids []string
+	for _, r := range sub.Requests {
+		ids = append(ids, r.ID)
+	}
+	if !slices.Equal(ids, []string{first.ID, second.ID}) {
+		t.Fatalf("snapshot requests %v, want %s then %s", ids, first.ID, second.ID)
+	}
+}

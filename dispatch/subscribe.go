@@ -54,6 +54,9 @@ type subscribed struct {
 	Position string     `json:"position,omitempty"`
 	Missed   int        `json:"missed"`
 	Snapshot *roomsView `json:"snapshot,omitempty"`
+	// Requests is the service namespace's snapshot: the open requests,
+	// oldest first, when the subscriber is not resuming exactly.
+	Requests []ServiceRequest `json:"requests,omitempty"`
 }
 
 // recovery is one SUBSCRIBE being answered by a worker.
@@ -157,6 +160,13 @@ func (s *Service) replay(ctx context.Context, r *recovery, res cluster.HistoryRe
 	}
 	if r.ns == NSRooms && !reply.Recovered {
 		reply.Snapshot = s.snapshot(ctx, r.claims.Property)
+	}
+	if r.ns == NSService && !reply.Recovered {
+		if open, err := s.reqs.list(ctx, r.claims.Property, false); err == nil {
+			reply.Requests = open
+		} else {
+			s.log.Error("cannot read the open requests", "property", r.claims.Property, "err", err)
+		}
 	}
 	missed := make([]*engine.Message, 0, len(res.Publications))
 	for _, pub := range res.Publications {

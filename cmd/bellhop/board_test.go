@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -88,8 +89,16 @@ func TestBoardInBrowser(t *testing.T) {
 	}
 	nodeA := startApp(t, env("WS_PORT="+wsPort, "METRICS_PORT="+adminPort))
 	nodeB := startApp(t, env())
-	for _, room := range []string{"101", "102", "201", "202"} {
-		publishRoom(t, nodeA, room, "AVAILABLE")
+	statuses := []string{"AVAILABLE", "OCCUPIED", "OCCUPIED", "DIRTY", "INSPECTED", "OCCUPIED", "CLEANED", "AVAILABLE"}
+	for floor := 1; floor <= 3; floor++ {
+		for n := 1; n <= 8; n++ {
+			room := strconv.Itoa(floor*100 + n)
+			st := statuses[(floor+n)%len(statuses)]
+			if room == "101" || room == "102" || room == "201" || room == "202" {
+				st = "AVAILABLE"
+			}
+			publishRoom(t, nodeA, room, st)
+		}
 	}
 	url := "http://127.0.0.1:" + adminPort + "/board/"
 
@@ -140,7 +149,27 @@ func TestBoardInBrowser(t *testing.T) {
 	if err != nil || !resyncHidden {
 		t.Fatalf("resumed with a resync (hidden=%v, %v): want an exact recovery", resyncHidden, err)
 	}
+	// The queue and the alert feed fill live: a request (assigned to the
+	// housekeeper on shift) and an alert, both through the backend API.
+	for _, body := range []string{
+		`{"event":"SERVICE_REQUEST","property":"grand","payload":{"type":"towels","roomNumber":"305","description":"two bath towels"}}`,
+		`{"event":"SERVICE_REQUEST","property":"grand","payload":{"type":"plumbing","roomNumber":"207"}}`,
+		`{"event":"HOUSEKEEPING_ALERT","property":"grand","payload":{"message":"Floor 3 linen cart empty","severity":"warning"}}`,
+		`{"event":"SYSTEM_ALERT","property":"grand","payload":{"message":"Fire drill at 15:00","severity":"critical"}}`,
+	} {
+		if code, resp := apiCall(t, nodeA.admin, "k1", "POST", "/api/v1/publish", body); code != http.StatusOK {
+			t.Fatalf("publish: %d %s", code, resp)
+		}
+	}
+	waitVisibleWithin(t, desk, 5*time.Second, `tr[data-state="ASSIGNED"]`, "the assigned request")
+	waitVisibleWithin(t, desk, 5*time.Second, `tr[data-state="ESCALATED"]`, "the escalated request")
+	waitVisibleWithin(t, desk, 5*time.Second, `#alerts li[data-severity="critical"]`, "the critical alert")
+	waitVisibleWithin(t, hk, 5*time.Second, `tr[data-state="ASSIGNED"] button[data-action="accept"]`, "the housekeeper's accept button")
 	shot(t, desk)
+	if err := chromedp.Do(hk, chromedp.Click(chromedp.CSS(`tr[data-state="ASSIGNED"] button[data-action="accept"]`))); err != nil {
+		t.Fatal(err)
+	}
+	waitVisibleWithin(t, desk, 5*time.Second, `tr[data-state="ACCEPTED"]`, "the accepted request at the front desk")
 
 	// Redis comes back empty: the history is gone, the page is told and
 	// reloads its board (empty now), then goes on with new changes.

@@ -64,6 +64,7 @@ function start(token) {
   });
   c.on("SUBSCRIBED", (p) => {
     if (p.snapshot) loadRooms(p.snapshot.rooms);
+    if (p.requests) loadRequests(p.requests);
   });
   c.on("resync", ({ namespace, snapshot }) => {
     board.resyncs++;
@@ -141,6 +142,12 @@ function renderRooms() {
     }
     root.append(row);
   }
+}
+
+function loadRequests(list) {
+  requests.clear();
+  for (const r of list) requests.set(r.requestId, r);
+  renderRequests();
 }
 
 function putRequest(req) {

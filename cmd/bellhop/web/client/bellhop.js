@@ -200,8 +200,9 @@ export class BellhopClient {
           sub.resuming = false;
           if (resumed && p.recovered === false) {
             // The server could not replay exactly what was missed: the
-            // app must reload what it shows (rooms come with a snapshot).
-            this.emit("resync", { namespace: p.namespace, snapshot: p.snapshot || null });
+            // app must reload what it shows (rooms and service come with
+            // a snapshot: the board, the open requests).
+            this.emit("resync", { namespace: p.namespace, snapshot: p.snapshot || null, requests: p.requests || null });
           }
         }
         this.settle(env);

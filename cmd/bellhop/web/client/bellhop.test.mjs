@@ -118,7 +118,7 @@ test("surfaces recovered:false as a resync with the snapshot", async () => {
   const s = ws.last("SUBSCRIBE");
   assert.deepEqual(s.payload, { since: "old-9" });
   ws.push({ event: "SUBSCRIBED", payload: { namespace: "rooms", recovered: false, snapshot: { rooms: [] } }, correlationId: s.correlationId });
-  assert.deepEqual(resync, { namespace: "rooms", snapshot: { rooms: [] } });
+  assert.deepEqual(resync, { namespace: "rooms", snapshot: { rooms: [] }, requests: null });
   assert.ok(timers);
 });
 
