@@ -1,9 +1,11 @@
 package main
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -128,5 +130,33 @@ func TestBadKeysStopStartup(t *testing.T) {
 	}
 	if _, err := newApp(opts, newLogger(os.Stderr, 8)); err == nil || !strings.Contains(err.Error(), "JWT_SECRET") {
 		t.Fatalf("newApp with a short secret: %v, want an error naming JWT_SECRET", err)
+	}
+}
+
+// TestJSClientFromNode runs the JavaScript client's Node example against
+// this binary's app: it authenticates, subscribes, changes a room and sees
+// its own change come back.
+func TestJSClientFromNode(t *testing.T) {
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Fatal("node is not installed")
+	}
+	wsMod, err := filepath.Abs("../../tools/node_modules/ws/wrapper.mjs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(wsMod); err != nil {
+		t.Fatalf("Node package ws is not installed: run `make deps` (%v)", err)
+	}
+	a := startApp(t, testEnv("JWT_SECRET="+testSecret, "API_KEY=k1"))
+	publishRoom(t, a, "101", "OCCUPIED")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, node, "web/client/example-node.mjs")
+	cmd.Env = append(os.Environ(), "BELLHOP_URL=ws://"+a.srv.Addr().String()+"/ws", "BELLHOP_TOKEN="+frontDeskToken(t),
+		"WS_MODULE="+wsMod, "ROOM=101", "STATUS=DIRTY")
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), `"who":"fd-1","rooms":1,`) || !strings.Contains(string(out), `"status":"DIRTY"`) {
+		t.Fatalf("node example: %v\n%s", err, out)
 	}
 }
