@@ -150,7 +150,9 @@ func TestBoardInBrowser(t *testing.T) {
 		t.Fatalf("resumed with a resync (hidden=%v, %v): want an exact recovery", resyncHidden, err)
 	}
 	// The queue and the alert feed fill live: a request (assigned to the
-	// housekeeper on shift) and an alert, both through the backend API.
+	// housekeeper on shift, once her tab is back too) and an alert, both
+	// through the backend API.
+	waitVisibleWithin(t, hk, 20*time.Second, `#conn[data-state="open"]`, "the housekeeper's reconnection")
 	for _, body := range []string{
 		`{"event":"SERVICE_REQUEST","property":"grand","payload":{"type":"towels","roomNumber":"305","description":"two bath towels"}}`,
 		`{"event":"SERVICE_REQUEST","property":"grand","payload":{"type":"plumbing","roomNumber":"207"}}`,
