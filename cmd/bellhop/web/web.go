@@ -8,7 +8,7 @@ import (
 	"io/fs"
 )
 
-//go:embed board client/bellhop.js client/package.json
+//go:embed board client/bellhop.js client/bellhop.d.ts client/package.json
 var files embed.FS
 
 // Board is the operations board's files (index.html, board.js, board.css).
