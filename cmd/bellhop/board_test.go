@@ -168,6 +168,15 @@ func TestBoardInBrowser(t *testing.T) {
 	waitVisibleWithin(t, desk, 5*time.Second, `#alerts li[data-severity="critical"]`, "the critical alert")
 	waitVisibleWithin(t, hk, 5*time.Second, `tr[data-state="ASSIGNED"] button[data-action="accept"]`, "the housekeeper's accept button")
 	shot(t, desk)
+	// "high only" hides the MEDIUM housekeeping alert, keeps the HIGH one.
+	if err := chromedp.Do(desk, chromedp.SetValue(chromedp.CSS(`#alert-filter`), "HIGH")); err != nil {
+		t.Fatal(err)
+	}
+	visible, err := chromedp.Run(desk, chromedp.Evaluate[[]string](
+		`[...document.querySelectorAll("#alerts li")].filter(li => getComputedStyle(li).display !== "none").map(li => li.dataset.priority)`))
+	if err != nil || len(visible) != 1 || visible[0] != "HIGH" {
+		t.Fatalf("high-only alerts: %v (%v)", visible, err)
+	}
 	if err := chromedp.Do(hk, chromedp.Click(chromedp.CSS(`tr[data-state="ASSIGNED"] button[data-action="accept"]`))); err != nil {
 		t.Fatal(err)
 	}

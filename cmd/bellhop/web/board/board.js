@@ -208,6 +208,10 @@ function alert(event, p, env) {
   while ($("#alerts").children.length > 100) $("#alerts").lastChild.remove();
 }
 
+$("#alert-filter").onchange = (e) => {
+  $("#alerts").dataset.min = e.target.value;
+};
+
 $("#room-form").onsubmit = (e) => {
   e.preventDefault();
   const f = new FormData(e.target);
