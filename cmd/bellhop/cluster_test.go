@@ -478,6 +478,11 @@ func TestRedisRestartedEmpty(t *testing.T) {
 		code, _ := apiCall(t, a.admin, "k1", "POST", "/api/v1/publish", roomUpdate("102", "CLEANED"))
 		return code == http.StatusOK
 	})
+	// The node noticed the lost history and told its subscriber to resync.
+	_ = c.SetDeadline(time.Now().Add(15 * time.Second))
+	if code := closeCodeOf(c); code != 4008 {
+		t.Fatalf("the subscriber of the lost history: close %d, want 4008", code)
+	}
 	back, sub := subscribeRooms(t, a, last)
 	if !strings.Contains(sub, `"recovered":false`) || !strings.Contains(sub, `"snapshot":{`) ||
 		!strings.Contains(sub, `"roomNumber":"102","status":"CLEANED"`) {
