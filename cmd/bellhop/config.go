@@ -122,7 +122,7 @@ func (o *options) settings() []setting {
 		{"node-id", "NODE_ID", "", "this node's name in the cluster's presence and leases; empty means host name and a random suffix", str(&o.dispatch.NodeID)},
 		{"presence-ttl", "PRESENCE_TTL", "30s", "a node's staff drop out of routing this long after the node stops heartbeating", duration(&o.dispatch.PresenceTTL)},
 		{"presence-grace", "PRESENCE_GRACE", "10s", "a staff member stays on shift this long after their last connection closed (roaming)", duration(&o.dispatch.PresenceGrace)},
-		{"workers", "WORKERS", "0", "event handler workers; 0 means one per CPU", intIn(&o.dispatch.Workers, 0, 1024)},
+		{"workers", "WORKERS", "0", "event handler workers; 0 means one per CPU, or eight per CPU with Redis (handlers wait on the network)", intIn(&o.dispatch.Workers, 0, 1024)},
 		{"redis-host", "REDIS_HOST", "", "Redis that joins the nodes of a cluster; empty runs alone with the in-memory broker", str(&o.redisHost)},
 		{"redis-port", "REDIS_PORT", "6379", "Redis port", intIn(&o.redisPort, 1, 65535)},
 		{"redis-password", "REDIS_PASSWORD", "", "Redis password (AUTH); never logged", str(&o.redisPassword)},

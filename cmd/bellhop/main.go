@@ -20,6 +20,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -209,6 +210,11 @@ func (a *app) newService() error {
 			return err
 		}
 		dcfg.Store, dcfg.Coordinator = broker.Store(), broker.Coordinator()
+		if dcfg.Workers == 0 {
+			// A subscription or a store write waits a Redis round trip:
+			// more workers than CPUs keep many of them in flight.
+			dcfg.Workers = 8 * runtime.GOMAXPROCS(0)
+		}
 		a.coord = dcfg.Coordinator
 		a.broker = broker
 	}

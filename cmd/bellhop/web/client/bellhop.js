@@ -270,12 +270,29 @@ export class BellhopClient {
     }, delay);
   }
 
-  /** resubscribe renews every subscription, resuming from the last messageId seen. */
+  /**
+   * resubscribe renews every subscription, resuming from the last messageId
+   * seen. A node busy with a reconnect storm may answer OVERLOADED or
+   * UNAVAILABLE: that namespace is retried with backoff, so the app never
+   * believes it is subscribed when it is not.
+   */
   resubscribe() {
-    for (const [ns, sub] of this.subs) {
-      sub.resuming = !!sub.since;
-      this.rawSend({ event: "SUBSCRIBE", namespace: ns, payload: sub.since ? { since: sub.since } : {}, correlationId: correlationId() });
-    }
+    for (const ns of this.subs.keys()) this.renew(ns, 0);
+  }
+
+  renew(ns, attempt) {
+    const sub = this.subs.get(ns);
+    if (!sub || this.state !== State.OPEN) return;
+    sub.resuming = !!sub.since;
+    this.call("SUBSCRIBE", sub.since ? { since: sub.since } : {}, ns).catch((e) => {
+      if (!this.subs.has(ns) || this.state !== State.OPEN) return; // reconnecting renews it anyway
+      if (e.code === "OVERLOADED" || e.code === "UNAVAILABLE" || e.code === "TIMEOUT") {
+        const delay = backoffDelay(attempt, this.opts.backoff, this.opts.random);
+        this.opts.setTimeout(() => this.renew(ns, attempt + 1), delay);
+        return;
+      }
+      this.emit("error", e);
+    });
   }
 
   rawSend(env) {

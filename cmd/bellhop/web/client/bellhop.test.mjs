@@ -169,3 +169,24 @@ test("close stops for good and fails calls in flight", async () => {
   assert.equal(timers.queue.filter((t) => t.ms < 60000).length, 0);
   await assert.rejects(c.updateRoom("1", "DIRTY"), (e) => e.code === "NOT_CONNECTED");
 });
+
+test("a resubscription refused as OVERLOADED is retried with backoff", async () => {
+  const { c, ws, timers } = await connected();
+  const first = c.subscribe("rooms");
+  const s1 = ws.last("SUBSCRIBE");
+  ws.push({ event: "SUBSCRIBED", payload: { namespace: "rooms", position: "e-3" }, correlationId: s1.correlationId });
+  await first;
+  ws.drop(Close.GOING_AWAY);
+  timers.runReconnect();
+  const ws2 = FakeSocket.all.at(-1);
+  ws2.open();
+  await tick();
+  ws2.push({ event: "AUTHENTICATED", payload: {} });
+  const r1 = ws2.last("SUBSCRIBE");
+  ws2.push({ event: "ERROR", payload: { code: "OVERLOADED", message: "busy" }, correlationId: r1.correlationId });
+  await tick();
+  assert.equal(timers.runReconnect(), 250); // the retry, after a backoff
+  const r2 = ws2.last("SUBSCRIBE");
+  assert.notEqual(r2.correlationId, r1.correlationId);
+  assert.deepEqual(r2.payload, { since: "e-3" });
+});
