@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -342,4 +343,61 @@ func TestSubscribeBrokerFailure(t *testing.T) {
 	c.subscribe(dispatch.NSRooms, "") // other namespaces unaffected
 	c.close()
 	waitFor(t, waitTimeout, "the rooms subscription to be released", func() bool { return fb.unsubscribed.Load() == 2 })
+}
+
+// TestSubscribeStorm: many clients subscribe to one channel at once, some
+// fresh, some resuming, some from a lost history: the batched answers are
+// each right (recovered, missed, snapshot) and every client then gets the
+// next change once.
+func TestSubscribeStorm(t *testing.T) {
+	t.Parallel()
+	h := start(t, options{})
+	var ids []string
+	for i := range 5 {
+		ids = append(ids, h.setRoom(strconv.Itoa(101+i), "DIRTY").MessageID)
+	}
+	kinds := []struct {
+		since     string
+		recovered bool
+		missed    int
+		snapshot  bool
+	}{
+		{"", false, 0, true},
+		{ids[2], true, 2, false},
+		{"lost1-3", false, 5, true}, // another epoch: a snapshot and the whole history held
+	}
+	type sub struct {
+		c    *client
+		kind int
+		corr string
+	}
+	var subs []sub
+	for i := range 30 {
+		c := h.connect(staff("fd-"+strconv.Itoa(i), auth.FrontDesk))
+		k := i % len(kinds)
+		var payload any
+		if kinds[k].since != "" {
+			payload = map[string]string{"since": kinds[k].since}
+		}
+		subs = append(subs, sub{c, k, ""})
+		subs[i].corr = c.send(dispatch.EventSubscribe, dispatch.NSRooms, payload)
+	}
+	for _, s := range subs {
+		e := s.c.await(func(e envelope) bool { return e.CorrelationID == s.corr })
+		var p subscribedPayload
+		e.decode(t, &p)
+		k := kinds[s.kind]
+		if p.Recovered != k.recovered || p.Missed != k.missed || (p.Snapshot != nil) != k.snapshot {
+			t.Fatalf("since %q: %+v, want recovered %v missed %d snapshot %v", k.since, p, k.recovered, k.missed, k.snapshot)
+		}
+		if k.snapshot && len(p.Snapshot.Rooms) != 5 {
+			t.Fatalf("snapshot of %d rooms", len(p.Snapshot.Rooms))
+		}
+	}
+	h.setRoom("101", "CLEANING")
+	for _, s := range subs {
+		s.c.await(func(e envelope) bool {
+			return e.Event == dispatch.EventRoomStatusUpdate && strings.Contains(string(e.Payload), `"CLEANING"`)
+		})
+	}
 }

@@ -127,6 +127,7 @@ type Service struct {
 	reqs    *requestDesk
 	staff   *registry
 	refs    brokerRefs
+	batches recoveryBatches
 
 	droppedLog atomic.Int64 // unix ns of the last "delivery dropped" warning
 	jsonLimits jsonLimits   // read-only after New
@@ -160,6 +161,7 @@ func New(cfg Config) (*Service, error) {
 	s.jsonLimits = jsonLimits{depth: cfg.MaxJSONDepth, string: cfg.MaxJSONString}
 	s.users = make(map[string]int)
 	s.refs.failed = make(map[string]int)
+	s.batches.pending = make(map[string][]*recovery)
 	s.rooms = &roomBoard{svc: s}
 	s.reqs = newRequestDesk(s)
 	return s, nil

@@ -94,7 +94,7 @@ func (s *Service) subscribe(ss *session, env *Envelope) error {
 		// the replay is sent.
 		ss.conn.SubscribeAfter(ch, math.MaxUint64)
 	}
-	if err := s.submit(shardKey(ch), High, func() { s.recoverInto(r) }); err != nil {
+	if err := s.queueRecovery(r); err != nil {
 		if r.join {
 			ss.conn.Unsubscribe(ch)
 		}
@@ -128,45 +128,107 @@ func parseSince(payload []byte) (cluster.Position, error) {
 	return pos, nil
 }
 
-// recoverInto runs on the channel's worker: it subscribes the node to the
-// channel, reads the history after since and the snapshot while the
-// channel's deliveries are held, and has the loop send them.
-func (s *Service) recoverInto(r *recovery) {
+// recoveryBatches gathers the SUBSCRIBEs of a channel that wait for its
+// worker: when thousands of clients subscribe at once (a node restarted,
+// a shift starts), one job answers them all with one history read per
+// distinct since, instead of one Redis round trip each.
+type recoveryBatches struct {
+	mu      sync.Mutex
+	pending map[string][]*recovery // channel -> recoveries its queued job will answer
+}
+
+// queueRecovery adds r to its channel's pending batch, queueing the job
+// that answers the batch when there is none yet. Loop only (any loop).
+func (s *Service) queueRecovery(r *recovery) error {
+	b := &s.batches
+	b.mu.Lock()
+	defer b.mu.Unlock() // held across submit, which never blocks, so no r joins a batch whose job failed to queue
+	if list, ok := b.pending[r.ch]; ok {
+		b.pending[r.ch] = append(list, r)
+		return nil
+	}
+	if err := s.submit(shardKey(r.ch), High, func() { s.recoverBatch(r.ch) }); err != nil {
+		return err
+	}
+	b.pending[r.ch] = []*recovery{r}
+	return nil
+}
+
+// recoverBatch runs on the channel's worker: it subscribes the node to the
+// channel once per joining connection (reference counted: one round trip
+// at most), then for each distinct since reads the history and the
+// snapshot while the channel's deliveries are held, and has the loops send
+// the answers.
+func (s *Service) recoverBatch(ch string) {
+	s.batches.mu.Lock()
+	list := s.batches.pending[ch]
+	delete(s.batches.pending, ch)
+	s.batches.mu.Unlock()
 	ctx, cancel := s.ctx()
 	defer cancel()
-	if r.join {
-		if err := s.brokerSubscribe(ctx, r.ch); err != nil {
-			s.log.Error("broker subscribe failed", "channel", r.ch, "err", err)
-			s.recoveryFailed(r)
-			return
+	bySince := make(map[cluster.Position][]*recovery)
+	var order []cluster.Position
+	for _, r := range list {
+		if r.join {
+			if err := s.brokerSubscribe(ctx, ch); err != nil {
+				s.log.Error("broker subscribe failed", "channel", ch, "err", err)
+				s.recoveryFailed(r)
+				continue
+			}
+		}
+		if _, ok := bySince[r.since]; !ok {
+			order = append(order, r.since)
+		}
+		bySince[r.since] = append(bySince[r.since], r)
+	}
+	for _, since := range order {
+		group := bySince[since]
+		shared := &replayShared{}
+		err := s.broker.Recover(ctx, ch, since, s.cfg.RecoveryLimit, func(res cluster.HistoryResult) {
+			for _, r := range group {
+				s.replay(ctx, r, res, shared)
+			}
+		})
+		if err != nil {
+			s.log.Error("recovery failed", "channel", ch, "err", err)
+			for _, r := range group {
+				s.recoveryFailed(r)
+			}
 		}
 	}
-	err := s.broker.Recover(ctx, r.ch, r.since, s.cfg.RecoveryLimit, func(res cluster.HistoryResult) {
-		s.replay(ctx, r, res)
-	})
-	if err != nil {
-		s.log.Error("recovery failed", "channel", r.ch, "err", err)
-		s.recoveryFailed(r)
-	}
+}
+
+// replayShared is what every recovery of one history read shares: the
+// snapshots, read once.
+type replayShared struct {
+	snapshot   *roomsView
+	requests   []ServiceRequest
+	snap, reqs bool // read already
 }
 
 // replay renders a recovery's answer and posts it to the loop. It runs
 // inside broker.Recover, with the channel's deliveries held.
-func (s *Service) replay(ctx context.Context, r *recovery, res cluster.HistoryResult) {
+func (s *Service) replay(ctx context.Context, r *recovery, res cluster.HistoryResult, shared *replayShared) {
 	reply := subscribed{Namespace: r.ns, Channel: r.ch, Recovered: res.Recovered && !r.since.IsZero(),
 		Missed: len(res.Publications)}
 	if res.Top.Offset > 0 {
 		reply.Position = res.Top.String()
 	}
 	if r.ns == NSRooms && !reply.Recovered {
-		reply.Snapshot = s.snapshot(ctx, r.claims.Property)
+		if !shared.snap {
+			shared.snapshot, shared.snap = s.snapshot(ctx, r.claims.Property), true
+		}
+		reply.Snapshot = shared.snapshot
 	}
 	if r.ns == NSService && !reply.Recovered {
-		if open, err := s.reqs.list(ctx, r.claims.Property, false); err == nil {
-			reply.Requests = open
-		} else {
-			s.log.Error("cannot read the open requests", "property", r.claims.Property, "err", err)
+		if !shared.reqs {
+			open, err := s.reqs.list(ctx, r.claims.Property, false)
+			if err != nil {
+				s.log.Error("cannot read the open requests", "property", r.claims.Property, "err", err)
+			}
+			shared.requests, shared.reqs = open, true
 		}
+		reply.Requests = shared.requests
 	}
 	missed := make([]*engine.Message, 0, len(res.Publications))
 	for _, pub := range res.Publications {
