@@ -33,3 +33,9 @@ func SetHandBuffer(tc *tls.Conn, b []byte) {
 		}
 	}
 }
+
+// WriteFrames has c's loop write frames in one writev, as a flush of a
+// long batch does.
+func WriteFrames(c *Conn, frames [][]byte) error {
+	return c.AsyncDo(func(c *Conn) { c.loop.writev(c, frames) })
+}

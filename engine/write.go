@@ -181,6 +181,11 @@ func (l *loop) writev(c *Conn, iov [][]byte) {
 	}
 	l.stats.framesOut += len(iov)
 	l.stats.bytesOut += n
+	for len(iov) > iovMax { // more buffers in one writev(2) fail with EINVAL, and gnet drops the connection
+		l.stats.writes++
+		_, _ = c.gc.Writev(iov[:iovMax])
+		iov = iov[iovMax:]
+	}
 	l.stats.writes++
 	_, _ = c.gc.Writev(iov)
 }
@@ -190,6 +195,7 @@ func (l *loop) writev(c *Conn, iov [][]byte) {
 const (
 	maxStackIovecs = 8
 	maxJoin        = 256 << 10
+	iovMax         = 1024 // IOV_MAX on Linux: the most buffers one writev(2) takes
 )
 
 // writeNow writes b to c at once, through TLS when wss.
