@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"bufio"
+	cryptotls "crypto/tls"
 	"net"
 	"net/http"
 	"net/netip"
@@ -159,4 +160,91 @@ func TestProtocolErrorsEarnABan(t *testing.T) {
 		c.expectClose(codec.CloseProtocolError)
 	}
 	waitFor(t, 2*time.Second, func() bool { return refusedStatus(t, srv) == http.StatusForbidden })
+}
+
+// TestProxyProtocol: behind a TCP balancer speaking the PROXY protocol, the
+// client the header names is the one the guard judges and the handler sees;
+// a banned client is refused before its handshake; a trusted peer that
+// sends no header is cut off; others need no header.
+func TestProxyProtocol(t *testing.T) {
+	g := newGuard(t, guard.Config{})
+	g.Ban(netip.MustParseAddr("198.51.100.7"), time.Now().Add(time.Hour))
+	grab := &connGrabber{conns: make(chan *engine.Conn, 4)}
+	srv := startServer(t, engine.Config{Guard: g, ProxyProtocol: true,
+		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")},
+		Routes:         map[string]engine.Handler{"/echo": grab}})
+	v2 := func(ip [4]byte) string {
+		b := []byte("\r\n\r\n\x00\r\nQUIT\n\x21\x11\x00\x0c")
+		b = append(b, ip[:]...)
+		return string(append(b, 10, 0, 0, 1, 0x15, 0xb3, 0x01, 0xbb))
+	}
+	cases := []struct {
+		name, header string
+		want         int    // HTTP status, 0: closed without an answer
+		client       string // the handler's ClientIP
+	}{
+		{"v1_client", "PROXY TCP4 203.0.113.9 10.0.0.1 5555 443\r\n", 101, "203.0.113.9"},
+		{"v2_client", v2([4]byte{203, 0, 113, 10}), 101, "203.0.113.10"},
+		{"v1_banned", "PROXY TCP4 198.51.100.7 10.0.0.1 5555 443\r\n", 403, ""},
+		{"unknown_is_the_peer", "PROXY UNKNOWN\r\n", 101, "127.0.0.1"},
+		{"no_header", "", 0, ""},
+	}
+	for _, tc := range cases {
+		t.Run("case="+tc.name, func(t *testing.T) {
+			c := dial(t, srv, false)
+			c.write([]byte(tc.header + upgradeRequest("/echo")))
+			resp, err := http.ReadResponse(c.r, nil)
+			status := 0
+			if err == nil {
+				status = resp.StatusCode
+			}
+			if status != tc.want {
+				t.Fatalf("status %d (%v), want %d", status, err, tc.want)
+			}
+			if tc.client != "" {
+				if got := (<-grab.conns).ClientIP().String(); got != tc.client {
+					t.Fatalf("ClientIP %s, want %s", got, tc.client)
+				}
+			}
+		})
+	}
+	// Not a trusted peer (127.0.0.2): no header expected; the upgrade works.
+	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP("127.0.0.2")}}
+	conn, err := d.Dial("tcp", srv.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
+	_, _ = conn.Write([]byte(upgradeRequest("/echo")))
+	if resp, err := http.ReadResponse(bufio.NewReader(conn), nil); err != nil || resp.StatusCode != 101 {
+		t.Fatalf("untrusted peer without a header: %v %v", resp, err)
+	}
+}
+
+// TestProxyProtocolTLS: the header comes before TLS.
+func TestProxyProtocolTLS(t *testing.T) {
+	grab := &connGrabber{conns: make(chan *engine.Conn, 1)}
+	srv := startServer(t, engine.Config{ProxyProtocol: true, TLS: serverTLS(t),
+		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")},
+		Routes:         map[string]engine.Handler{"/echo": grab}})
+	raw, err := net.Dial("tcp", srv.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	_ = raw.SetDeadline(time.Now().Add(5 * time.Second))
+	if _, err := raw.Write([]byte("PROXY TCP6 2001:db8::9 2001:db8::1 5555 443\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	tc := cryptotls.Client(raw, clientTLS(t))
+	if _, err := tc.Write([]byte(upgradeRequest("/echo"))); err != nil {
+		t.Fatal(err)
+	}
+	if resp, err := http.ReadResponse(bufio.NewReader(tc), nil); err != nil || resp.StatusCode != 101 {
+		t.Fatalf("wss behind the PROXY protocol: %v %v", resp, err)
+	}
+	if got := (<-grab.conns).ClientIP().String(); got != "2001:db8::9" {
+		t.Fatalf("ClientIP %s", got)
+	}
 }

@@ -99,6 +99,10 @@ type Config struct {
 	// TrustedProxies are the peers (load balancers) whose X-Forwarded-For
 	// names the client; the guard then judges that client, on its request head.
 	TrustedProxies []netip.Prefix
+	// ProxyProtocol: TrustedProxies open every connection with a PROXY
+	// protocol header (version 1 or 2, before TLS) naming the client, which
+	// the guard judges instead; a connection from them without one is closed.
+	ProxyProtocol bool
 
 	Routes map[string]Handler // request path to handler; at least one
 	Logger *slog.Logger       // nil discards

@@ -58,6 +58,7 @@ type Conn struct {
 	tlsReady   bool        // wss: the TLS handshake completed
 	admitted   bool        // the guard admitted it: release its IP at close
 	viaProxy   bool        // the peer is a trusted proxy: judge X-Forwarded-For's client
+	proxyWait  bool        // a PROXY protocol header must come first
 	unlimited  bool        // an allow-listed client: no rate limit applies
 	reason     closeReason // why the connection is closing
 	closeCode  codec.StatusCode

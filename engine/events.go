@@ -62,6 +62,10 @@ func (s *Server) OnTraffic(gc gnet.Conn) gnet.Action {
 		return gnet.None
 	}
 	l := c.loop
+	if c.proxyWait && !l.readProxy(c) {
+		l.flush()
+		return gnet.None
+	}
 	if c.tc != nil {
 		l.readTLS(c)
 	} else {

@@ -78,6 +78,10 @@ func (s *Server) clientIP(peer netip.Addr, xff string) netip.Addr {
 // proxy the decision waits for the request head (admitHead). It returns
 // the bytes to answer a refusal with and whether to refuse.
 func (s *Server) admitOpen(c *Conn) (refusal []byte, refused bool) {
+	if s.cfg.ProxyProtocol && c.ip.IsValid() && s.trusted(c.ip) {
+		c.proxyWait = true // the header names the client; judged then (readProxy)
+		return nil, false
+	}
 	g := s.cfg.Guard
 	if g == nil || !c.ip.IsValid() {
 		return nil, false
@@ -180,4 +184,48 @@ func (l *loop) violation(c *Conn) {
 	if g := l.srv.cfg.Guard; g != nil && c.ip.IsValid() && !c.unlimited {
 		g.Violation(c.ip)
 	}
+}
+
+// readProxy reads the PROXY protocol header a trusted balancer sends first,
+// takes the client it names, and runs the guard on that client. It reports
+// whether the connection goes on (false: wait for more bytes, or closed).
+// Loop only.
+func (l *loop) readProxy(c *Conn) bool {
+	buf, _ := c.gc.Peek(-1)
+	src, n, err := parseProxyHeader(buf)
+	if err != nil {
+		l.srv.metrics.handshakeRejected(400)
+		c.reason, c.state = reasonHandshakeFailed, stateClosing
+		_ = c.gc.Close()
+		return false
+	}
+	if n == 0 {
+		return false // the header is not all here yet; HandshakeTimeout bounds the wait
+	}
+	_, _ = c.gc.Discard(n)
+	c.proxyWait = false
+	if src.IsValid() {
+		c.ip = src.Unmap()
+	}
+	g := l.srv.cfg.Guard
+	if g == nil {
+		return true
+	}
+	if g.Allowed(c.ip) {
+		c.unlimited = true
+		return true
+	}
+	status := g.Admit(c.ip)
+	if status == 0 {
+		c.admitted = true
+		return true
+	}
+	l.srv.metrics.refused(status)
+	c.reason, c.state = reasonHandshakeFailed, stateClosing
+	if c.tc == nil {
+		l.stats.writes++
+		_, _ = c.gc.Write(handshake.AppendResponse(nil, status, refusalReason(status)))
+	}
+	_ = c.gc.Close()
+	return false
 }

@@ -88,6 +88,7 @@ func (o *options) settings() []setting {
 		{"blacklist-after", "BLACKLIST_AFTER", "20", "violations (refusals, floods, protocol errors, forged tokens) within a minute that blacklist an IP", intIn(&o.guard.BanAfter, 1, 1<<20)},
 		{"blacklist-duration", "BLACKLIST_DURATION", "10m", "how long a blacklisted IP is refused (HTTP 403)", duration(&o.guard.BanFor)},
 		{"allow-ips", "ALLOW_IPS", "127.0.0.0/8,::1/128", "comma-separated IPs and CIDRs no limit applies to (ERP backend, load balancers, a guest-Wi-Fi NAT); \"none\" for none", prefixes(&o.allowIPs)},
+		{"proxy-protocol", "PROXY_PROTOCOL", "false", "TRUSTED_PROXIES open each connection with a PROXY protocol header (v1 or v2, before TLS) naming the client", boolean(&e.ProxyProtocol)},
 		{"trusted-proxies", "TRUSTED_PROXIES", "", "comma-separated IPs and CIDRs of proxies whose X-Forwarded-For names the client", prefixes(&o.trustedProxies)},
 		{"origins", "ALLOWED_ORIGINS", "", "comma-separated Origin allow-list (https://*.hotel.example allowed); empty allows any", list(&o.origins)},
 		{"protocols", "WS_PROTOCOLS", "bellhop.v1", "comma-separated subprotocols, in preference order", list(&o.protocols)},
