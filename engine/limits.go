@@ -82,28 +82,39 @@ func (s *Server) admitOpen(c *Conn) (refusal []byte, refused bool) {
 		c.proxyWait = true // the header names the client; judged then (readProxy)
 		return nil, false
 	}
-	g := s.cfg.Guard
-	if g == nil || !c.ip.IsValid() {
+	if s.cfg.Guard == nil || !c.ip.IsValid() {
 		return nil, false
 	}
 	if s.trusted(c.ip) {
 		c.viaProxy = true
 		return nil, false
 	}
-	if g.Allowed(c.ip) {
-		c.unlimited = true
-		return nil, false
-	}
-	status := g.Admit(c.ip)
+	status := s.judge(c)
 	if status == 0 {
-		c.admitted = true
 		return nil, false
 	}
-	s.metrics.refused(status)
 	if s.tlsConfig() != nil {
 		return nil, true // no TLS for a refused client: the cheapest answer is none
 	}
 	return handshake.AppendResponse(nil, status, refusalReason(status)), true
+}
+
+// judge runs the guard on c's client (c.ip): 0 admits it (marking it
+// admitted, or unlimited when allow-listed), else the refusal's status,
+// counted.
+func (s *Server) judge(c *Conn) int {
+	g := s.cfg.Guard
+	if g.Allowed(c.ip) {
+		c.unlimited = true
+		return 0
+	}
+	status := g.Admit(c.ip)
+	if status == 0 {
+		c.admitted = true
+		return 0
+	}
+	s.metrics.refused(status)
+	return status
 }
 
 func refusalReason(status int) string {
@@ -120,19 +131,11 @@ func (s *Server) admitHead(c *Conn) func(r *handshake.Request) *handshake.Error 
 		return nil
 	}
 	return func(r *handshake.Request) *handshake.Error {
-		g := s.cfg.Guard
 		c.ip = s.clientIP(c.ip, r.ForwardedFor)
-		if g.Allowed(c.ip) {
-			c.unlimited = true
-			return nil
+		if status := s.judge(c); status != 0 {
+			return &handshake.Error{Status: status, Reason: refusalReason(status)}
 		}
-		status := g.Admit(c.ip)
-		if status == 0 {
-			c.admitted = true
-			return nil
-		}
-		s.metrics.refused(status)
-		return &handshake.Error{Status: status, Reason: refusalReason(status)}
+		return nil
 	}
 }
 
@@ -207,20 +210,13 @@ func (l *loop) readProxy(c *Conn) bool {
 	if src.IsValid() {
 		c.ip = src.Unmap()
 	}
-	g := l.srv.cfg.Guard
-	if g == nil {
+	if l.srv.cfg.Guard == nil {
 		return true
 	}
-	if g.Allowed(c.ip) {
-		c.unlimited = true
-		return true
-	}
-	status := g.Admit(c.ip)
+	status := l.srv.judge(c)
 	if status == 0 {
-		c.admitted = true
 		return true
 	}
-	l.srv.metrics.refused(status)
 	c.reason, c.state = reasonHandshakeFailed, stateClosing
 	if c.tc == nil {
 		l.stats.writes++

@@ -310,16 +310,16 @@ func TestLoadConfigHotel(t *testing.T) {
 	}
 }
 
-// TestRunHotel builds the server and runs the hotel scenario through the
-// command line against it, the server started by the harness with its
-// token secret, API key and admin port.
-func TestRunHotel(t *testing.T) {
-	dir := t.TempDir()
+// hotelServerCmd builds the server into a temporary folder and returns the
+// folder, two free loopback addresses (hotel endpoint, admin) and the
+// command line that serves them with the test's secret and API key.
+func hotelServerCmd(t *testing.T) (dir string, addrs [2]string, server string) {
+	t.Helper()
+	dir = t.TempDir()
 	bin := filepath.Join(dir, "bellhop")
 	if out, err := exec.Command("go", "build", "-o", bin, "github.com/bellhop/bellhop/cmd/bellhop").CombinedOutput(); err != nil {
 		t.Skipf("cmd/bellhop does not build: %v\n%s", err, out)
 	}
-	var addrs [2]string
 	for i := range addrs {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
@@ -330,8 +330,16 @@ func TestRunHotel(t *testing.T) {
 	}
 	_, port, _ := net.SplitHostPort(addrs[0])
 	_, admin, _ := net.SplitHostPort(addrs[1])
-	server := bin + " -host 127.0.0.1 -port " + port + " -metrics-host 127.0.0.1 -metrics-port " + admin +
+	server = bin + " -host 127.0.0.1 -port " + port + " -metrics-host 127.0.0.1 -metrics-port " + admin +
 		" -jwt-secret bellhop-test-secret-of-32-bytes-or-more -api-key test-key -loops 1 -log-level warn"
+	return dir, addrs, server
+}
+
+// TestRunHotel builds the server and runs the hotel scenario through the
+// command line against it, the server started by the harness with its
+// token secret, API key and admin port.
+func TestRunHotel(t *testing.T) {
+	dir, addrs, server := hotelServerCmd(t)
 	args := []string{"hotel", "-url", "ws://" + addrs[0] + "/ws", "-api-url", "http://" + addrs[1] + "/api",
 		"-jwt-secret", "bellhop-test-secret-of-32-bytes-or-more", "-api-key", "test-key",
 		"-rooms", "20", "-staff", "6", "-guests", "20", "-front-desk", "1", "-duration", "1s",
@@ -404,24 +412,7 @@ func TestLoadConfigFanout(t *testing.T) {
 // against it, its hotel endpoint named twice in -urls as two nodes would
 // be.
 func TestRunFanout(t *testing.T) {
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "bellhop")
-	if out, err := exec.Command("go", "build", "-o", bin, "github.com/bellhop/bellhop/cmd/bellhop").CombinedOutput(); err != nil {
-		t.Skipf("cmd/bellhop does not build: %v\n%s", err, out)
-	}
-	var addrs [2]string
-	for i := range addrs {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		addrs[i] = ln.Addr().String()
-		_ = ln.Close()
-	}
-	_, port, _ := net.SplitHostPort(addrs[0])
-	_, admin, _ := net.SplitHostPort(addrs[1])
-	server := bin + " -host 127.0.0.1 -port " + port + " -metrics-host 127.0.0.1 -metrics-port " + admin +
-		" -jwt-secret bellhop-test-secret-of-32-bytes-or-more -api-key test-key -loops 1 -log-level warn"
+	dir, addrs, server := hotelServerCmd(t)
 	url := "ws://" + addrs[0] + "/ws"
 	args := []string{"fanout", "-urls", url + "," + url, "-api-url", "http://" + addrs[1] + "/api",
 		"-jwt-secret", "bellhop-test-secret-of-32-bytes-or-more", "-api-key", "test-key", "-property", "grand",
