@@ -220,12 +220,18 @@ func alerts(t *testing.T, c *wsConn, node *testApp, since string, n int) []strin
 // messageIDIn returns the messageId in a message.
 func messageIDIn(t *testing.T, msg string) string {
 	t.Helper()
-	_, rest, ok := strings.Cut(msg, `"messageId":"`)
+	return stringField(t, msg, "messageId")
+}
+
+// stringField returns the first string value of field name in a JSON message.
+func stringField(t *testing.T, msg, name string) string {
+	t.Helper()
+	_, rest, ok := strings.Cut(msg, `"`+name+`":"`)
 	if !ok {
-		t.Fatalf("no messageId in %s", msg)
+		t.Fatalf("no %s in %s", name, msg)
 	}
-	id, _, _ := strings.Cut(rest, `"`)
-	return id
+	v, _, _ := strings.Cut(rest, `"`)
+	return v
 }
 
 // TestResumeOnAnotherNode: a front desk on node A sees a room change, node
@@ -302,12 +308,7 @@ func joinAs(t *testing.T, addr, sub string, role auth.Role, room, namespace stri
 // requestIDIn returns the requestId in a message.
 func requestIDIn(t *testing.T, msg string) string {
 	t.Helper()
-	_, rest, ok := strings.Cut(msg, `"requestId":"`)
-	if !ok {
-		t.Fatalf("no requestId in %s", msg)
-	}
-	id, _, _ := strings.Cut(rest, `"`)
-	return id
+	return stringField(t, msg, "requestId")
 }
 
 // TestRequestRoutedAcrossNodes: three nodes on one Redis; a guest's
