@@ -515,3 +515,24 @@ func TestRedisPassword(t *testing.T) {
 		t.Fatal("the Redis password reached the log")
 	}
 }
+
+// TestNodesOnRedisCluster: the nodes work on a Redis Cluster of three
+// masters (REDIS_HOST names one of them): a room change on node A reaches
+// node B's front desk, and a request at node A goes to the housekeeper on
+// node B (presence and deadlines live in the cluster's slots too).
+func TestNodesOnRedisCluster(t *testing.T) {
+	rc := redistest.StartCluster(t, 3)
+	host, port, _ := net.SplitHostPort(rc.Addrs()[0])
+	env := testEnv("JWT_SECRET="+testSecret, "API_KEY=k1", "REDIS_HOST="+host, "REDIS_PORT="+port)
+	a, b := startApp(t, env), startApp(t, env)
+	desk, _ := subscribeRooms(t, b, "")
+	publishRoom(t, a, "101", "DIRTY")
+	desk.readUntil(t, `"DIRTY"`)
+	hk := joinAs(t, b.srv.Addr().String(), "hk-anna", auth.Housekeeping, "", "me")
+	guest := joinAs(t, a.srv.Addr().String(), "g-101", auth.Guest, "101", "me")
+	guest.send(t, codec.OpText, []byte(`{"event":"SERVICE_REQUEST","correlationId":"r1","payload":{"type":"towels"}}`))
+	if ack := guest.readUntil(t, `"r1"`); !strings.Contains(ack, `"assignee":"hk-anna"`) {
+		t.Fatalf("request on a Redis Cluster: %s", ack)
+	}
+	hk.readUntil(t, `"event":"SERVICE_REQUEST"`)
+}
