@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	json "github.com/goccy/go-json"
@@ -221,21 +222,38 @@ func (s *Service) syncPresence(all bool) {
 		}
 	}
 	r.mu.Unlock()
+	// A shift starting brings many joins at once: up to presenceWriters
+	// writes are in flight together (rueidis pipelines them), each with its
+	// deadline; the keeper waits for all of them.
+	sem := make(chan struct{}, presenceWriters)
+	var wg sync.WaitGroup
+	var failed atomic.Bool
 	for _, w := range writes {
-		ctx, cancel := s.ctx()
-		var err error
-		if w.value == nil {
-			err = s.coord.RemovePresence(ctx, presenceGroup(w.property), w.subject+"@"+r.node)
-		} else {
-			err = s.coord.SetPresence(ctx, presenceGroup(w.property), w.subject+"@"+r.node, w.value, s.cfg.PresenceTTL)
+		if failed.Load() {
+			break // Redis is failing: the next beat writes everything again
 		}
-		cancel()
-		if err != nil {
-			s.log.Warn("presence not written; retried on the next beat", "err", err)
-			return
-		}
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			ctx, cancel := s.ctx()
+			defer cancel()
+			var err error
+			if w.value == nil {
+				err = s.coord.RemovePresence(ctx, presenceGroup(w.property), w.subject+"@"+r.node)
+			} else {
+				err = s.coord.SetPresence(ctx, presenceGroup(w.property), w.subject+"@"+r.node, w.value, s.cfg.PresenceTTL)
+			}
+			if err != nil && !failed.Swap(true) {
+				s.log.Warn("presence not written; retried on the next beat", "err", err)
+			}
+		}()
 	}
+	wg.Wait()
 }
+
+// presenceWriters bounds the presence writes in flight at once.
+const presenceWriters = 16
 
 // leaveCluster removes this node's entries at shutdown, so other nodes
 // stop routing to it before the TTL would tell them.
