@@ -345,11 +345,7 @@ func (r *broadcastRun) addMetrics(res *Result, subs int, start time.Time) {
 	m.Add("subscribers", float64(subs), UnitCount)
 	m.Add("messages_sent", float64(r.sent.Load()), UnitCount)
 	m.Add("deliveries", float64(deliveries), UnitCount)
-	if last := r.lastRecv.Load(); last > 0 {
-		elapsed := time.Duration(last - start.UnixNano())
-		m.Add("deliver_seconds", elapsed.Seconds(), UnitSeconds)
-		m.Add("deliveries_per_sec", rate(deliveries, elapsed), UnitPerSec)
-	}
+	m.addDeliveryRate(deliveries, r.lastRecv.Load(), start)
 	m.addLatency("latency", &r.latency)
 	m.Add("lost", float64(lost), UnitCount)
 	m.Add("subscribers_with_loss", float64(lossy), UnitCount)

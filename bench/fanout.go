@@ -712,11 +712,7 @@ func (r *fanoutRun) addMetrics(res *Result, subs int64, start time.Time, pubTime
 	m.Add("publishes_per_sec", rate(r.published.Load(), pubTime), UnitPerSec)
 	m.addLatency("api", &r.apiCall)
 	m.Add("deliveries", float64(deliveries), UnitCount)
-	if last := r.lastRecv.Load(); last > 0 {
-		elapsed := time.Duration(last - start.UnixNano())
-		m.Add("deliver_seconds", elapsed.Seconds(), UnitSeconds)
-		m.Add("deliveries_per_sec", rate(deliveries, elapsed), UnitPerSec)
-	}
+	m.addDeliveryRate(deliveries, r.lastRecv.Load(), start)
 	m.addLatency("latency", &r.latency)
 	for i := range r.nodes {
 		name := "node" + strconv.Itoa(i)

@@ -136,6 +136,18 @@ func rate(ops int64, d time.Duration) float64 {
 	return float64(ops) / d.Seconds()
 }
 
+// addDeliveryRate adds deliver_seconds and deliveries_per_sec: the
+// deliveries over the time from start to the last one (lastRecv, Unix
+// nanoseconds; 0 when none arrived, and nothing is added).
+func (m *Metrics) addDeliveryRate(deliveries, lastRecv int64, start time.Time) {
+	if lastRecv <= 0 {
+		return
+	}
+	elapsed := time.Duration(lastRecv - start.UnixNano())
+	m.Add("deliver_seconds", elapsed.Seconds(), UnitSeconds)
+	m.Add("deliveries_per_sec", rate(deliveries, elapsed), UnitPerSec)
+}
+
 func micros(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
 
 // addLatency adds count, p50, p90, p99, p99.9, max and mean of h as

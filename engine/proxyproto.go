@@ -67,9 +67,10 @@ func parseProxyV1(b []byte) (netip.Addr, int, error) {
 	return src, end + 2, nil
 }
 
+// validPort accepts a decimal port without leading zeros.
 func validPort(p []byte) bool {
-	n, err := strconv.ParseUint(string(p), 10, 16)
-	return err == nil && (n > 0 || string(p) == "0") && (len(p) == 1 || p[0] != '0')
+	_, err := strconv.ParseUint(string(p), 10, 16)
+	return err == nil && (len(p) == 1 || p[0] != '0')
 }
 
 // parseProxyV2 reads the binary header: signature, version and command,
