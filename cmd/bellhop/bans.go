@@ -43,8 +43,13 @@ type ban struct {
 	until time.Time
 }
 
+// newBanSync returns a sync that start turns on; stop ends it (the app
+// owns it: start after newApp built the server, stop in shutdown). Until
+// started, stop returns at once.
 func newBanSync(log *slog.Logger, every time.Duration) *banSync {
-	return &banSync{log: log, every: every, offers: make(chan ban, 256), quit: make(chan struct{}), done: make(chan struct{})}
+	done := make(chan struct{})
+	close(done) // nothing runs until start
+	return &banSync{log: log, every: every, offers: make(chan ban, 256), quit: make(chan struct{}), done: done}
 }
 
 // onBan is the guard's OnBan: it logs the ban once and queues it for the
@@ -62,9 +67,9 @@ func (b *banSync) onBan(ip netip.Addr, until time.Time) {
 func (b *banSync) start(g *guard.Guard, coord cluster.Coordinator, node string) {
 	b.guard, b.coord, b.node = g, coord, node
 	if coord == nil {
-		close(b.done)
 		return
 	}
+	b.done = make(chan struct{})
 	go b.run()
 }
 
@@ -78,8 +83,11 @@ func (b *banSync) run() {
 		case <-b.quit:
 			return
 		case o := <-b.offers:
-			ctx, cancel := context.WithTimeout(context.Background(), b.every)
 			ttl := time.Until(o.until)
+			if ttl <= 0 {
+				continue // over while it waited
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), b.every)
 			_ = b.coord.SetPresence(ctx, banGroup, o.ip.String(), []byte(strconv.FormatInt(o.until.UnixMilli(), 10)), ttl)
 			cancel()
 		case now := <-t.C:
@@ -133,9 +141,13 @@ func (b *banSync) shareLoad(since time.Duration) {
 			continue
 		}
 		for s, l := range theirs {
-			if ip, err := netip.ParseAddr(s); err == nil && len(others) < 4*maxShared {
-				o := others[ip]
-				others[ip] = guard.Load{Conns: o.Conns + l.Conns, Connects: o.Connects + l.Connects, Messages: o.Messages + l.Messages}
+			ip, err := netip.ParseAddr(s)
+			if err != nil {
+				continue
+			}
+			// Bounded: past the cap, only IPs already counted are summed.
+			if o, seen := others[ip]; seen || len(others) < 4*maxShared {
+				others[ip] = o.Add(l)
 			}
 		}
 	}

@@ -355,8 +355,8 @@ type Load struct {
 	Messages float64 `json:"m,omitempty"`
 }
 
-// add returns the sum of two loads.
-func (l Load) add(o Load) Load {
+// Add returns the sum of two loads.
+func (l Load) Add(o Load) Load {
 	return Load{Conns: l.Conns + o.Conns, Connects: l.Connects + o.Connects, Messages: l.Messages + o.Messages}
 }
 
@@ -397,7 +397,7 @@ func (g *Guard) SetRemote(loads map[netip.Addr]Load) {
 		}
 		st, s := g.state(ip, true)
 		if st != nil {
-			st.remote = st.remote.add(l)
+			st.remote = st.remote.Add(l)
 		}
 		s.mu.Unlock()
 	}
