@@ -1,6 +1,7 @@
 package dispatch
 
 import (
+	"cmp"
 	"context"
 	"slices"
 	"sort"
@@ -158,10 +159,16 @@ func (r *registry) assignedHere(property, subject string, now time.Time) {
 	r.last[property+"/"+subject] = now
 }
 
-func (r *registry) lastAssigned(property, subject string) time.Time {
+// lastAssignedAll returns the last assignment made here of each subject,
+// read under one lock.
+func (r *registry) lastAssignedAll(property string, subjects []string) []time.Time {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.last[property+"/"+subject]
+	out := make([]time.Time, len(subjects))
+	for i, sub := range subjects {
+		out[i] = r.last[property+"/"+sub]
+	}
+	return out
 }
 
 func presenceGroup(property string) string { return "staff:" + property }
@@ -222,9 +229,15 @@ func (s *Service) syncPresence(all bool) {
 		}
 	}
 	r.mu.Unlock()
-	// A shift starting brings many joins at once: up to presenceWriters
-	// writes are in flight together (rueidis pipelines them), each with its
-	// deadline; the keeper waits for all of them.
+	s.writePresence(writes)
+}
+
+// writePresence sends presence writes. A shift starting brings many joins
+// at once: up to presenceWriters writes are in flight together (rueidis
+// pipelines them), each with its deadline; the caller (the keeper) waits
+// for all of them.
+func (s *Service) writePresence(writes []presenceWrite) {
+	r := s.staff
 	sem := make(chan struct{}, presenceWriters)
 	var wg sync.WaitGroup
 	var failed atomic.Bool
@@ -260,18 +273,14 @@ const presenceWriters = 16
 func (s *Service) leaveCluster() {
 	r := s.staff
 	r.mu.Lock()
-	var keys [][2]string
+	var writes []presenceWrite
 	for p, m := range r.staff {
 		for sub := range m {
-			keys = append(keys, [2]string{p, sub})
+			writes = append(writes, presenceWrite{p, sub, nil})
 		}
 	}
 	r.mu.Unlock()
-	for _, k := range keys {
-		ctx, cancel := s.ctx()
-		_ = s.coord.RemovePresence(ctx, presenceGroup(k[0]), k[1]+"@"+r.node)
-		cancel()
-	}
+	s.writePresence(writes)
 }
 
 // staffView is one row of GET /api/v1/staff: a member across the cluster.
@@ -331,29 +340,28 @@ func (s *Service) candidates(ctx context.Context, property, dept string, floor i
 	if err != nil {
 		return nil, err
 	}
-	list := all[:0]
+	type candidate struct {
+		sub        string
+		open, dist int
+		last       time.Time
+	}
+	var list []candidate
+	var subs []string
 	for _, v := range all {
 		if v.Dept == dept && !exclude[v.Subject] {
-			list = append(list, v)
+			list = append(list, candidate{sub: v.Subject, open: v.Open, dist: floorDistance(v.Floors, floor)})
+			subs = append(subs, v.Subject)
 		}
 	}
-	sort.SliceStable(list, func(i, j int) bool {
-		a, b := list[i], list[j]
-		if a.Open != b.Open {
-			return a.Open < b.Open
-		}
-		if da, db := floorDistance(a.Floors, floor), floorDistance(b.Floors, floor); da != db {
-			return da < db
-		}
-		la, lb := s.staff.lastAssigned(property, a.Subject), s.staff.lastAssigned(property, b.Subject)
-		if !la.Equal(lb) {
-			return la.Before(lb)
-		}
-		return a.Subject < b.Subject
+	for i, t := range s.staff.lastAssignedAll(property, subs) {
+		list[i].last = t
+	}
+	slices.SortFunc(list, func(a, b candidate) int {
+		return cmp.Or(cmp.Compare(a.open, b.open), cmp.Compare(a.dist, b.dist), a.last.Compare(b.last), cmp.Compare(a.sub, b.sub))
 	})
 	out := make([]string, len(list))
-	for i, v := range list {
-		out[i] = v.Subject
+	for i, c := range list {
+		out[i] = c.sub
 	}
 	return out, nil
 }
