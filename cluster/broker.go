@@ -70,13 +70,15 @@ type HistoryResult struct {
 	Top          Position      // the channel's latest position when read (offset 0: empty)
 	// Recovered is false when the history no longer reaches back to since
 	// (trimmed by age or size, or another epoch): the caller must send a
-	// fresh snapshot instead of a partial replay. Publications is then empty.
+	// fresh snapshot instead of a partial replay. Publications is then
+	// empty, unless since is of another epoch and the channel's current
+	// history is held from its start: then it is that whole history.
 	Recovered bool
 }
 
 // Handler receives the publications of the channels this node subscribed
-// to, in offset order per channel, from one goroutine per broker. It must
-// not block: hand the work to the engine's asynchronous API.
+// to, in offset order per channel, one at a time per channel. It must not
+// block: hand the work to the engine's asynchronous API.
 type Handler func(pub Publication)
 
 // Broker moves publications between the nodes of a cluster and keeps each

@@ -430,6 +430,10 @@ func (b *RedisBroker) receive(ch string, s *redisSub, msg string) {
 // When p shows that earlier publications were missed, it starts a repair
 // from the history instead, and p waits behind it. s.mu is held.
 func (b *RedisBroker) deliver(ch string, s *redisSub, p Publication) {
+	if p.Pending {
+		b.cfg.Handler(p) // provisional: outside the channel's positions
+		return
+	}
 	if p.Epoch == s.last.Epoch && p.Offset <= s.last.Offset {
 		return // a repeat
 	}
@@ -447,6 +451,25 @@ func (b *RedisBroker) deliver(ch string, s *redisSub, p Publication) {
 	if !b.ownReplay(p) {
 		b.cfg.Handler(p)
 	}
+}
+
+// deliverPending hands a publication queued in the outbox to this node's
+// subscribers of its channel, like any delivery: not at all without a
+// subscription, behind a Recover's hold while one runs, one at a time.
+func (b *RedisBroker) deliverPending(p Publication) {
+	b.mu.Lock()
+	s := b.subs[p.Channel]
+	b.mu.Unlock()
+	if s == nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.holds > 0 {
+		s.held = append(s.held, p)
+		return
+	}
+	b.cfg.Handler(p)
 }
 
 // ownReplay reports whether p is this node's outbox replay, which its

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -494,13 +495,16 @@ func TestRedisBrokerOutbox(t *testing.T) {
 		gaps chan string
 	}
 	nodes := make([]node, 2)
+	var unsubscribed atomic.Int64 // deliveries of h1:probe, which no node subscribed to
 	for i := range nodes {
 		pubs, gaps := make(chan cluster.Publication, 100), make(chan string, 10)
 		b, err := cluster.NewRedisBroker(cluster.RedisConfig{
 			Addrs: []string{srv.Addr}, Handler: func(p cluster.Publication) {
-				if p.Channel != "h1:probe" {
-					pubs <- p
+				if p.Channel == "h1:probe" {
+					unsubscribed.Add(1)
+					return
 				}
+				pubs <- p
 			},
 			OnGap:   func(ch string) { gaps <- ch },
 			Timeout: time.Second, BreakerReset: 200 * time.Millisecond,
@@ -585,6 +589,9 @@ func TestRedisBrokerOutbox(t *testing.T) {
 			t.Fatal("a node was not told that the history was lost")
 		}
 	}
+	if n := unsubscribed.Load(); n != 0 {
+		t.Fatalf("%d deliveries of a channel nobody subscribed to", n)
+	}
 	// A client of node A resuming from m4's provisional messageId gets
 	// exactly what followed it.
 	var got []string
@@ -636,8 +643,13 @@ func TestRedisBrokerOutboxBounds(t *testing.T) {
 	if err := b.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if n := <-dropped; n != 4 { // and the probe
-		t.Fatalf("dropped %d, want 4", n)
+	select {
+	case n := <-dropped:
+		if n != 4 { // and the probe
+			t.Fatalf("dropped %d, want 4", n)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close did not report what it dropped")
 	}
 }
 

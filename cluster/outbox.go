@@ -84,7 +84,7 @@ func (o *outbox) queueBehind(ch string, data []byte, idem string) (Publication, 
 	p, err := o.addLocked(ch, data, idem, ErrUnavailable)
 	o.mu.Unlock()
 	if err == nil {
-		o.b.cfg.Handler(p)
+		o.b.deliverPending(p)
 	}
 	return p, true, err
 }
@@ -96,7 +96,7 @@ func (o *outbox) queue(ch string, data []byte, idem string, cause error) (Public
 	p, err := o.addLocked(ch, data, idem, cause)
 	o.mu.Unlock()
 	if err == nil {
-		o.b.cfg.Handler(p)
+		o.b.deliverPending(p)
 	}
 	return p, err
 }
