@@ -168,6 +168,9 @@ func TestStore(t *testing.T) {
 	if _, err := s.Put(ctx, "requests:grand", "r1", []byte("x"), 0); !errors.As(err, &ce) || !bytes.Contains(ce.Current.Value, []byte("pillows")) {
 		t.Fatalf("conflict: %v", err)
 	}
+	if err := s.Delete(ctx, "requests:grand", "r1", 99); !errors.As(err, &ce) || !bytes.Contains(ce.Current.Value, []byte("pillows")) {
+		t.Fatalf("delete conflict: %v", err)
+	}
 	if _, err := s.Get(ctx, "requests:grand", "nope"); !errors.Is(err, cluster.ErrNotFound) {
 		t.Fatalf("missing: %v", err)
 	}

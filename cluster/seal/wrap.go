@@ -2,6 +2,7 @@ package seal
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/bellhop/bellhop/cluster"
@@ -109,13 +110,27 @@ func (s *Store) List(ctx context.Context, table string) ([]cluster.Record, error
 // Put implements cluster.Store; a conflict's current record is opened too.
 func (s *Store) Put(ctx context.Context, table, key string, value []byte, expect uint64) (cluster.Record, error) {
 	rec, err := s.Store.Put(ctx, table, key, s.Keys.Seal(value, aad(table, key)), expect)
-	if ce, ok := err.(*cluster.ConflictError); ok && ce.Current.Value != nil {
-		if cur, oerr := s.open(table, ce.Current); oerr == nil {
-			return rec, &cluster.ConflictError{Current: cur}
-		}
-	}
 	if err == nil {
 		rec.Value = value
 	}
-	return rec, err
+	return rec, s.openConflict(table, err)
+}
+
+// Delete implements cluster.Store; a conflict's current record is opened.
+func (s *Store) Delete(ctx context.Context, table, key string, expect uint64) error {
+	return s.openConflict(table, s.Store.Delete(ctx, table, key, expect))
+}
+
+// openConflict returns err with a conflict's current record opened, so no
+// sealed bytes leave the store; when it does not open, that error.
+func (s *Store) openConflict(table string, err error) error {
+	var ce *cluster.ConflictError
+	if !errors.As(err, &ce) || ce.Current.Value == nil {
+		return err
+	}
+	cur, oerr := s.open(table, ce.Current)
+	if oerr != nil {
+		return oerr
+	}
+	return &cluster.ConflictError{Current: cur}
 }
