@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"math"
+	"slices"
 	"sync"
 )
 
@@ -44,11 +45,34 @@ func (w *writeMarks) set(table, key string, v uint64) {
 		w.n++
 	}
 	t[key] = v
-	for w.n > maxWriteMarks && len(w.order) > 1 {
-		oldest := w.order[0]
-		w.order = w.order[1:]
-		w.n -= len(w.tables[oldest])
-		delete(w.tables, oldest)
+	for w.n > maxWriteMarks && len(w.order) > 0 { // the oldest table goes first; alone, it goes too
+		w.drop(w.order[0])
+	}
+}
+
+// caughtUp reports whether a cached read (found, at version v) shows the
+// write a mark records.
+func caughtUp(mark uint64, found bool, v uint64) bool {
+	return (mark == markDeleted && !found) || (mark != markDeleted && found && v >= mark)
+}
+
+// forget removes the mark of table/key, and the table once it has none.
+// w.mu is held.
+func (w *writeMarks) forget(table, key string) {
+	t := w.tables[table]
+	delete(t, key)
+	w.n--
+	if len(t) == 0 {
+		w.drop(table)
+	}
+}
+
+// drop forgets every mark of table. w.mu is held.
+func (w *writeMarks) drop(table string) {
+	w.n -= len(w.tables[table])
+	delete(w.tables, table)
+	if i := slices.Index(w.order, table); i >= 0 {
+		w.order = slices.Delete(w.order, i, i+1)
 	}
 }
 
@@ -58,17 +82,15 @@ func (w *writeMarks) set(table, key string, v uint64) {
 func (w *writeMarks) fresh(table, key string, found bool, v uint64) bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	t := w.tables[table]
-	mark, ok := t[key]
+	mark, ok := w.tables[table][key]
 	if !ok {
 		return true
 	}
-	caughtUp := (mark == markDeleted && !found) || (mark != markDeleted && found && v >= mark)
-	if caughtUp {
-		delete(t, key)
-		w.n--
+	if !caughtUp(mark, found, v) {
+		return false
 	}
-	return caughtUp
+	w.forget(table, key)
+	return true
 }
 
 // freshTable reports whether a cached copy of a whole table (records by
@@ -80,9 +102,8 @@ func (w *writeMarks) freshTable(table string, recs map[string]uint64) bool {
 	all := true
 	for key, mark := range w.tables[table] {
 		v, found := recs[key]
-		if (mark == markDeleted && !found) || (mark != markDeleted && found && v >= mark) {
-			delete(w.tables[table], key)
-			w.n--
+		if caughtUp(mark, found, v) {
+			w.forget(table, key) // deleting while ranging is allowed
 			continue
 		}
 		all = false

@@ -37,15 +37,24 @@ func TestWriteMarks(t *testing.T) {
 	if !w.freshTable("rooms", map[string]uint64{"101": 4}) || w.n != 0 {
 		t.Fatalf("a table copy showing every write: %d marks left", w.n)
 	}
+	if len(w.tables) != 0 || len(w.order) != 0 {
+		t.Fatalf("a table without marks is kept: %v %v", w.tables, w.order)
+	}
 }
 
 func TestWriteMarksBound(t *testing.T) {
-	var w writeMarks
-	for i := range maxWriteMarks + 10 {
-		w.set("t"+strconv.Itoa(i%3), strconv.Itoa(i), 1)
-	}
-	if w.n > maxWriteMarks || w.n != countMarks(&w) {
-		t.Fatalf("%d marks held (counted %d), bound %d", w.n, countMarks(&w), maxWriteMarks)
+	for _, tc := range []struct {
+		name   string
+		tables int // writes spread round-robin over this many tables
+	}{{"three_tables", 3}, {"one_table", 1}, {"a_table_each", maxWriteMarks + 10}} {
+		var w writeMarks
+		for i := range maxWriteMarks + 10 {
+			w.set("t"+strconv.Itoa(i%tc.tables), strconv.Itoa(i), 1)
+		}
+		if w.n > maxWriteMarks || w.n != countMarks(&w) || len(w.order) != len(w.tables) {
+			t.Fatalf("%s: %d marks held (counted %d) in %d tables (%d in order), bound %d",
+				tc.name, w.n, countMarks(&w), len(w.tables), len(w.order), maxWriteMarks)
+		}
 	}
 }
 
