@@ -283,20 +283,14 @@ func (d *requestDesk) arm(ctx context.Context, p, id string, attempt int, at tim
 			delete(d.timers, id)
 		}
 		d.mu.Unlock()
-		d.queueFire(key)
+		d.queueFire(key, p, id, attempt)
 	})
 	d.timers[id] = t
 }
 
-// queueFire queues the handling of a due deadline on its request's worker.
-func (d *requestDesk) queueFire(key string) {
-	p, id, attempt, ok := parseDeadlineKey(key)
-	if !ok {
-		ctx, cancel := d.svc.ctx()
-		defer cancel()
-		_ = d.svc.coord.Cancel(ctx, key) // not ours: never comes back
-		return
-	}
+// queueFire queues the handling of the due deadline key (of request id,
+// assignment attempt, in property p) on its request's worker.
+func (d *requestDesk) queueFire(key, p, id string, attempt int) {
 	if err := d.svc.submit(shardKey(p, id), High, func() { d.fire(key, p, id, attempt) }); err != nil {
 		d.svc.log.Error("accept deadline not handled", "requestId", id, "err", err)
 	}
@@ -376,7 +370,14 @@ func (d *requestDesk) sweep(ctx context.Context, every time.Duration) {
 			continue // Redis is down: the next tick tries again
 		}
 		for _, k := range keys {
-			d.queueFire(k)
+			p, id, attempt, ok := parseDeadlineKey(k)
+			if !ok {
+				c, cancel := s.ctx()
+				_ = s.coord.Cancel(c, k) // not a deadline of ours: never comes back
+				cancel()
+				continue
+			}
+			d.queueFire(k, p, id, attempt)
 		}
 	}
 }

@@ -107,11 +107,11 @@ func (l *loop) frame(c *Conn, f *codec.Frame) {
 	l.stats.framesIn++
 	switch f.OpCode {
 	case codec.OpPing:
-		if c.state == stateOpen && !l.allowPing(c) {
-			l.tooFast(c, "ping")
-			return
-		}
 		if c.state == stateOpen {
+			if !l.allowPing(c) {
+				l.tooFast(c, "ping")
+				return
+			}
 			start := len(l.arena)
 			l.arena = codec.AppendFrame(l.arena, codec.OpPong, f.Payload, false)
 			l.queueFrame(c, l.arena[start:len(l.arena):len(l.arena)], PriorityHigh)
