@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"compress/flate"
 	"fmt"
@@ -30,41 +29,18 @@ func rawDial(t *testing.T, src, addr, path string, extra ...string) (*wsConn, in
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = conn.Close() })
-	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
-	fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"+
-		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n%s\r\n", path, strings.Join(append(extra, ""), "\r\n"))
-	c := &wsConn{Conn: conn, r: bufio.NewReader(conn)}
-	resp, err := http.ReadResponse(c.r, nil)
-	if err != nil {
-		return c, 0
-	}
-	return c, resp.StatusCode
+	return upgrade(t, conn, path, extra...)
 }
 
-// closeCodeOf reads frames until a close frame and returns its code (0 on EOF).
+// closeCodeOf reads frames until a close frame and returns its code (0 on
+// EOF or an error).
 func closeCodeOf(c *wsConn) int {
 	for {
-		var hdr [2]byte
-		if _, err := io.ReadFull(c.r, hdr[:]); err != nil {
+		op, p, err := c.frame()
+		if err != nil {
 			return 0
 		}
-		n := int(hdr[1] & 0x7f)
-		switch n {
-		case 126:
-			var ext [2]byte
-			if _, err := io.ReadFull(c.r, ext[:]); err != nil {
-				return 0
-			}
-			n = int(ext[0])<<8 | int(ext[1])
-		case 127:
-			return 0
-		}
-		p := make([]byte, n)
-		if _, err := io.ReadFull(c.r, p); err != nil {
-			return 0
-		}
-		if codec.OpCode(hdr[0]&0x0f) == codec.OpClose && len(p) >= 2 {
+		if op == codec.OpClose && len(p) >= 2 {
 			return int(p[0])<<8 | int(p[1])
 		}
 	}
@@ -107,11 +83,11 @@ func (d *calmDesk) roundTrip(a *testApp, i int) error {
 	}
 	_ = d.c.SetDeadline(time.Now().Add(10 * time.Second))
 	for {
-		msg, err := d.next()
+		_, msg, err := d.c.frame()
 		if err != nil {
 			return fmt.Errorf("calm desk: %w", err)
 		}
-		if strings.Contains(msg, `"roomNumber":"`+room+`"`) {
+		if strings.Contains(string(msg), `"roomNumber":"`+room+`"`) {
 			break
 		}
 	}
@@ -120,25 +96,6 @@ func (d *calmDesk) roundTrip(a *testApp, i int) error {
 	d.worst, d.n = max(d.worst, lat), d.n+1
 	d.mu.Unlock()
 	return nil
-}
-
-// next reads one short server frame (< 64 KiB) as text.
-func (d *calmDesk) next() (string, error) {
-	var hdr [2]byte
-	if _, err := io.ReadFull(d.c.r, hdr[:]); err != nil {
-		return "", err
-	}
-	n := int(hdr[1] & 0x7f)
-	if n == 126 {
-		var ext [2]byte
-		if _, err := io.ReadFull(d.c.r, ext[:]); err != nil {
-			return "", err
-		}
-		n = int(ext[0])<<8 | int(ext[1])
-	}
-	p := make([]byte, n)
-	_, err := io.ReadFull(d.c.r, p)
-	return string(p), err
 }
 
 // TestAbuseSuite runs each attack from its own loopback address against one

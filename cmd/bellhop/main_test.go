@@ -167,16 +167,28 @@ func wsDial(t testing.TB, addr, path string, cfg *tls.Config) *wsConn {
 	if err != nil {
 		t.Fatal(err)
 	}
+	c, status := upgrade(t, conn, path)
+	if status != http.StatusSwitchingProtocols {
+		t.Fatalf("upgrade on %s: status %d", path, status)
+	}
+	return c
+}
+
+// upgrade sends an upgrade request for path with extra header lines on
+// conn (closed when the test ends) and returns the connection, positioned
+// after the response head, and the status (0: no answer).
+func upgrade(t testing.TB, conn net.Conn, path string, extra ...string) (*wsConn, int) {
+	t.Helper()
 	t.Cleanup(func() { _ = conn.Close() })
 	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
 	fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"+
-		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n", path)
+		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n%s\r\n", path, strings.Join(append(extra, ""), "\r\n"))
 	c := &wsConn{Conn: conn, r: bufio.NewReader(conn)}
 	resp, err := http.ReadResponse(c.r, nil)
-	if err != nil || resp.StatusCode != http.StatusSwitchingProtocols {
-		t.Fatalf("upgrade on %s: %v %v", path, resp, err)
+	if err != nil {
+		return c, 0
 	}
-	return c
+	return c, resp.StatusCode
 }
 
 // send writes one masked frame.
@@ -191,9 +203,18 @@ func (c *wsConn) send(t testing.TB, op codec.OpCode, payload []byte) {
 // read returns the next frame's opcode and payload.
 func (c *wsConn) read(t testing.TB) (codec.OpCode, []byte) {
 	t.Helper()
+	op, p, err := c.frame()
+	if err != nil {
+		t.Fatalf("read frame: %v", err)
+	}
+	return op, p
+}
+
+// frame reads the next frame; safe off the test's goroutine.
+func (c *wsConn) frame() (codec.OpCode, []byte, error) {
 	hdr := make([]byte, 2, codec.MaxHeaderSize)
 	if _, err := io.ReadFull(c.r, hdr); err != nil {
-		t.Fatalf("read frame: %v", err)
+		return 0, nil, err
 	}
 	switch hdr[1] & 0x7f {
 	case 126:
@@ -202,17 +223,17 @@ func (c *wsConn) read(t testing.TB) (codec.OpCode, []byte) {
 		hdr = hdr[:10]
 	}
 	if _, err := io.ReadFull(c.r, hdr[2:]); err != nil {
-		t.Fatalf("read frame: %v", err)
+		return 0, nil, err
 	}
 	h, _, err := codec.ParseHeader(hdr)
 	if err != nil {
-		t.Fatal(err)
+		return 0, nil, err
 	}
 	p := make([]byte, h.Length)
 	if _, err := io.ReadFull(c.r, p); err != nil {
-		t.Fatalf("read frame: %v", err)
+		return 0, nil, err
 	}
-	return h.OpCode, p
+	return h.OpCode, p, nil
 }
 
 // echoes checks one round trip on the echo endpoint.
