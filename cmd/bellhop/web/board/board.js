@@ -39,7 +39,10 @@ async function main() {
   };
 }
 
+let ages = null; // the interval that keeps request ages current; one per page
+
 function start(token) {
+  board.client?.close(); // signing in again replaces the connection
   sessionStorage.setItem("bellhop-token", token);
   $("#login").hidden = true;
   $("#app").hidden = false;
@@ -86,7 +89,7 @@ function start(token) {
       }
     })
     .catch((e) => message("cannot connect: " + e.message));
-  setInterval(renderRequests, 5000); // ages
+  ages ??= setInterval(renderRequests, 5000);
 }
 
 function message(text) {

@@ -94,7 +94,8 @@ export class BellhopClient {
     this.pending = new Map(); // correlationId -> { resolve, reject, timer }
     this.handlers = new Map(); // event -> Set of functions
     this.ws = null;
-    this.timer = null;
+    this.timer = null; // the pending reconnect
+    this.retries = new Set(); // pending resubscription retries
     this.stopped = false;
   }
 
@@ -288,7 +289,11 @@ export class BellhopClient {
       if (!this.subs.has(ns) || this.state !== State.OPEN) return; // reconnecting renews it anyway
       if (e.code === "OVERLOADED" || e.code === "UNAVAILABLE" || e.code === "TIMEOUT") {
         const delay = backoffDelay(attempt, this.opts.backoff, this.opts.random);
-        this.opts.setTimeout(() => this.renew(ns, attempt + 1), delay);
+        const t = this.opts.setTimeout(() => {
+          this.retries.delete(t);
+          this.renew(ns, attempt + 1);
+        }, delay);
+        this.retries.add(t); // close() cancels it
         return;
       }
       this.emit("error", e);
@@ -343,6 +348,8 @@ export class BellhopClient {
   close() {
     this.stopped = true;
     if (this.timer) this.opts.clearTimeout(this.timer);
+    for (const t of this.retries) this.opts.clearTimeout(t);
+    this.retries.clear();
     const ws = this.ws;
     this.ws = null;
     ws?.close(1000);

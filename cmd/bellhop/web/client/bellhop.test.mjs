@@ -189,4 +189,8 @@ test("a resubscription refused as OVERLOADED is retried with backoff", async () 
   const r2 = ws2.last("SUBSCRIBE");
   assert.notEqual(r2.correlationId, r1.correlationId);
   assert.deepEqual(r2.payload, { since: "e-3" });
+  ws2.push({ event: "ERROR", payload: { code: "OVERLOADED", message: "busy" }, correlationId: r2.correlationId });
+  await tick();
+  c.close(); // cancels the pending retry
+  assert.equal(timers.queue.filter((t) => t.ms < 60000).length, 0);
 });
