@@ -101,9 +101,10 @@ type RedisBroker struct {
 	client  rueidis.Client
 	publish *rueidis.Lua
 	history *rueidis.Lua
-	breaker *gobreaker.CircuitBreaker[rueidis.RedisMessage] // wraps every Redis call (do)
-	store   *RedisStore                                     // the store on the same client, made once
-	out     *outbox                                         // nil when off
+	breaker *gobreaker.CircuitBreaker[rueidis.RedisMessage]    // wraps every Redis call (do)
+	store   *RedisStore                                        // the store on the same client, made once
+	out     *outbox                                            // nil when off
+	args    struct{ maxHistory, retention, idemWindow string } // the publish script's fixed arguments, formatted once
 
 	mu     sync.Mutex           // guards subs and closed
 	subs   map[string]*redisSub // by channel
@@ -165,6 +166,9 @@ func NewRedisBroker(cfg RedisConfig) (*RedisBroker, error) {
 		subs:    make(map[string]*redisSub),
 	}
 	b.store = &RedisStore{b: b}
+	b.args.maxHistory = strconv.Itoa(cfg.MaxHistory)
+	b.args.retention = strconv.FormatInt(cfg.Retention.Milliseconds(), 10)
+	b.args.idemWindow = strconv.FormatInt(cfg.IdempotencyWindow.Milliseconds(), 10)
 	if cfg.OutboxMessages >= 0 {
 		b.out = newOutbox(b, cmp.Or(cfg.OutboxMessages, DefaultOutboxMessages), cmp.Or(cfg.OutboxBytes, DefaultOutboxBytes))
 	}
@@ -316,8 +320,7 @@ func (b *RedisBroker) publishNow(ctx context.Context, ch string, data []byte, id
 		idem, hasKey = b.cfg.Prefix+":{"+ch+"}:idem:"+idemKey, "1"
 	}
 	res, err := b.call(ctx, b.publish, []string{seq, epoch, stream, idem}, []string{
-		string(data), strconv.Itoa(b.cfg.MaxHistory), strconv.FormatInt(b.cfg.Retention.Milliseconds(), 10), pubsub,
-		strconv.FormatInt(b.cfg.IdempotencyWindow.Milliseconds(), 10), newEpoch(), hasKey, origin,
+		rueidis.BinaryString(data), b.args.maxHistory, b.args.retention, pubsub, b.args.idemWindow, newEpoch(), hasKey, origin,
 	})
 	if err != nil {
 		return Publication{}, fmt.Errorf("cluster: publish to %s: %w", ch, err)
@@ -329,26 +332,47 @@ func (b *RedisBroker) publishNow(ctx context.Context, ch string, data []byte, id
 	if err != nil {
 		return Publication{}, fmt.Errorf("cluster: publish to %s: %w", ch, err)
 	}
-	p, _, err := parsePublished(pos + " " + originNone + " ")
-	if err != nil {
-		return Publication{}, fmt.Errorf("cluster: publish to %s: %w", ch, err)
+	p, ok := parsePosition(pos)
+	if !ok {
+		return Publication{}, fmt.Errorf("cluster: publish to %s: malformed answer %.40q", ch, pos)
 	}
 	p.Channel, p.Data = ch, data
 	return p, nil
 }
 
+// parsePosition reads "<epoch> <offset> <ms>" as the publish script
+// writes a position.
+func parsePosition(s string) (Publication, bool) {
+	ep, rest, ok1 := strings.Cut(s, " ")
+	offS, msS, ok2 := strings.Cut(rest, " ")
+	off, err1 := strconv.ParseUint(offS, 10, 64)
+	ms, err2 := strconv.ParseInt(msS, 10, 64)
+	if !ok1 || !ok2 || ep == "" || err1 != nil || err2 != nil || off == 0 {
+		return Publication{}, false
+	}
+	return Publication{Position: Position{Epoch: ep, Offset: off}, Time: time.UnixMilli(ms)}, true
+}
+
 // parsePublished reads "<epoch> <offset> <ms> <origin> <data>" as published.
 func parsePublished(msg string) (Publication, string, error) {
-	parts := strings.SplitN(msg, " ", 5)
-	if len(parts) != 5 || parts[3] == "" {
+	end := -1 // the space after the position's three fields
+	for i, spaces := 0, 0; i < len(msg) && end < 0; i++ {
+		if msg[i] == ' ' {
+			if spaces++; spaces == 3 {
+				end = i
+			}
+		}
+	}
+	if end < 0 {
 		return Publication{}, "", fmt.Errorf("malformed publication %.40q", msg)
 	}
-	off, err1 := strconv.ParseUint(parts[1], 10, 64)
-	ms, err2 := strconv.ParseInt(parts[2], 10, 64)
-	if err1 != nil || err2 != nil || off == 0 || parts[0] == "" {
+	p, ok := parsePosition(msg[:end])
+	origin, data, ok2 := strings.Cut(msg[end+1:], " ")
+	if !ok || !ok2 || origin == "" {
 		return Publication{}, "", fmt.Errorf("malformed publication %.40q", msg)
 	}
-	return Publication{Position: Position{Epoch: parts[0], Offset: off}, Time: time.UnixMilli(ms), origin: parts[3]}, parts[4], nil
+	p.origin = origin
+	return p, data, nil
 }
 
 // Subscribe implements Broker: the first reference starts a receive
