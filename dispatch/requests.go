@@ -2,8 +2,6 @@ package dispatch
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"slices"
 	"strconv"
@@ -108,11 +106,7 @@ func requestsTable(property string) string { return "requests:" + property }
 // doneTable holds a property's completed and cancelled requests.
 func doneTable(property string) string { return "requests-done:" + property }
 
-func newRequestID() string {
-	var b [8]byte
-	_, _ = rand.Read(b[:])
-	return "req-" + hex.EncodeToString(b[:])
-}
+func newRequestID() string { return "req-" + randomHex(8) }
 
 // create checks a SERVICE_REQUEST and queues it.
 func (d *requestDesk) create(o *origin, env *Envelope) error {

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -89,9 +90,8 @@ func (c Config) withDefaults() Config {
 		c.Coordinator = cluster.NewMemoryCoordinator(nil)
 	}
 	if c.NodeID == "" {
-		var b [6]byte
-		_, _ = rand.Read(b[:])
-		c.NodeID = hex.EncodeToString(b[:])
+		host, _ := os.Hostname()
+		c.NodeID = cmp.Or(host, "node") + "-" + randomHex(3)
 	}
 	if c.Workers > 0 {
 		c.Queue.Workers = c.Workers
@@ -177,6 +177,13 @@ func (s *Service) Start(srv *engine.Server, b cluster.Broker) {
 	s.background.Add(2)
 	go func() { defer s.background.Done(); s.keep(ctx) }()
 	go func() { defer s.background.Done(); s.reqs.sweep(ctx, s.cfg.SweepInterval) }()
+}
+
+// randomHex returns n random bytes in hex.
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
 }
 
 // NodeID returns this node's name in presence and leases.

@@ -9,9 +9,7 @@ package main
 import (
 	"cmp"
 	"context"
-	"crypto/rand"
 	stdtls "crypto/tls"
-	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -178,12 +176,6 @@ func (a *app) newService() error {
 	dcfg := o.dispatch
 	dcfg.Verifier = verifier
 	dcfg.Logger = a.log
-	if dcfg.NodeID == "" {
-		host, _ := os.Hostname()
-		var b [3]byte
-		_, _ = rand.Read(b[:])
-		dcfg.NodeID = cmp.Or(host, "node") + "-" + hex.EncodeToString(b[:])
-	}
 	// The broker delivers to the service, and with Redis the service keeps
 	// its state in the broker's store: the broker comes first and reaches
 	// the service through svc, set before anything is subscribed.
@@ -229,7 +221,7 @@ func (a *app) newService() error {
 		return err
 	}
 	a.keys, a.svc = keys, svc
-	a.log.Info("hotel endpoint on", "path", o.path, "node", dcfg.NodeID, "keys", keys.KeyIDs(), "broker", brokerName(a.broker))
+	a.log.Info("hotel endpoint on", "path", o.path, "node", svc.NodeID(), "keys", keys.KeyIDs(), "broker", brokerName(a.broker))
 	return nil
 }
 
