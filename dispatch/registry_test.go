@@ -227,3 +227,26 @@ func BenchmarkCandidates(b *testing.B) {
 		}
 	}
 }
+
+// TestListPrefersDoneCopy: a finished request left among the open ones (a
+// crash between the archive's two writes) is listed once, as archived,
+// and not at all among the open ones.
+func TestListPrefersDoneCopy(t *testing.T) {
+	s := newRoutingService(t, cluster.NewMemoryCoordinator(nil), time.Minute)
+	ctx := context.Background()
+	stale := ServiceRequest{ID: "req-1", Status: ReqCompleted, Assignee: "hk"}
+	if err := s.reqs.save(ctx, "grand", &stale); err != nil {
+		t.Fatal(err)
+	}
+	done, _ := json.Marshal(ServiceRequest{ID: "req-1", Status: ReqCompleted, Assignee: "hk", Description: "archived"})
+	if _, err := s.store.Put(ctx, doneTable("grand"), "req-1", done, 0); err != nil {
+		t.Fatal(err)
+	}
+	all, err := s.reqs.list(ctx, "grand", true)
+	if err != nil || len(all) != 1 || all[0].Description != "archived" {
+		t.Fatalf("list(all) = %+v, %v", all, err)
+	}
+	if open, err := s.reqs.list(ctx, "grand", false); err != nil || len(open) != 0 {
+		t.Fatalf("list(open) = %+v, %v", open, err)
+	}
+}

@@ -576,26 +576,24 @@ func (d *requestDesk) list(ctx context.Context, p string, all bool) ([]ServiceRe
 	if err != nil {
 		return nil, err
 	}
-	byID := make(map[string]ServiceRequest, len(recs))
-	add := func(recs []cluster.Record) {
-		for _, rec := range recs {
-			var r ServiceRequest
-			if json.Unmarshal(rec.Value, &r) == nil && (all || !r.terminal()) {
-				r.Version = rec.Version
-				if old, ok := byID[r.ID]; !ok || !old.terminal() {
-					byID[r.ID] = r
-				}
-			}
-		}
-	}
 	if all {
+		// A request is in the done table once finished; a crash between
+		// the two writes can leave a finished copy among the open ones
+		// too: the done copy, added last, wins.
 		done, err := d.svc.store.List(ctx, doneTable(p))
 		if err != nil {
 			return nil, err
 		}
-		add(done)
+		recs = append(recs, done...)
 	}
-	add(recs)
+	byID := make(map[string]ServiceRequest, len(recs))
+	for _, rec := range recs {
+		var r ServiceRequest
+		if json.Unmarshal(rec.Value, &r) == nil && (all || !r.terminal()) {
+			r.Version = rec.Version
+			byID[r.ID] = r
+		}
+	}
 	out := make([]ServiceRequest, 0, len(byID))
 	for _, r := range byID {
 		out = append(out, r)
