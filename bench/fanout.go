@@ -188,22 +188,13 @@ func fanoutPublishing(cfg Config) time.Duration {
 // fanoutTokens signs the n subscribers' tokens, subjects fanout-1 to
 // fanout-n of role; a guest's room is one of fanoutRooms.
 func fanoutTokens(h HotelConfig, role auth.Role, n int, exp time.Time) ([]string, error) {
-	s, err := auth.NewSigner(auth.SecretKeyID, []byte(h.JWTSecret))
-	if err != nil {
-		return nil, fmt.Errorf("%w: JWT secret: %v", ErrBadConfig, err)
-	}
-	now := time.Now()
-	out := make([]string, n)
-	for i := range out {
-		c := auth.Claims{Subject: "fanout-" + strconv.Itoa(i+1), Role: role, Property: h.Property, Expires: exp, IssuedAt: now}
+	return signTokens(h, exp, n, func(i int) auth.Claims {
+		c := auth.Claims{Subject: "fanout-" + strconv.Itoa(i+1), Role: role}
 		if role == auth.Guest {
 			c.Room = strconv.Itoa(101 + i%fanoutRooms)
 		}
-		if out[i], err = s.Sign(c); err != nil {
-			return nil, fmt.Errorf("%w: cannot sign a token: %v", ErrBadConfig, err)
-		}
-	}
-	return out, nil
+		return c
+	})
 }
 
 // appendFanoutAlert appends the backend API body of alert seq, sent at

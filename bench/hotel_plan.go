@@ -193,22 +193,38 @@ func pickWeighted(rng *rand.Rand, weights []int) int {
 // mint signs every identity's token with the server's JWT secret, valid
 // until exp.
 func (p *hotelPlan) mint(h HotelConfig, exp time.Time) error {
-	s, err := auth.NewSigner(auth.SecretKeyID, []byte(h.JWTSecret))
-	if err != nil {
-		return fmt.Errorf("%w: JWT secret: %v", ErrBadConfig, err)
-	}
-	now := time.Now()
-	for i := range p.ids {
+	tokens, err := signTokens(h, exp, len(p.ids), func(i int) auth.Claims {
 		id := &p.ids[i]
-		c := auth.Claims{Subject: id.sub, Role: id.role, Property: h.Property, Floors: id.floors, Expires: exp, IssuedAt: now}
+		c := auth.Claims{Subject: id.sub, Role: id.role, Floors: id.floors}
 		if id.role == auth.Guest {
 			c.Room = p.rooms[id.room].number
 		}
-		if id.token, err = s.Sign(c); err != nil {
-			return fmt.Errorf("%w: cannot sign a token for %s: %v", ErrBadConfig, id.sub, err)
+		return c
+	})
+	for i := range tokens {
+		p.ids[i].token = tokens[i]
+	}
+	return err
+}
+
+// signTokens signs n tokens with the server's JWT secret (h.JWTSecret),
+// for h.Property, valid until exp; claims(i) gives the i-th holder's
+// subject, role and the like.
+func signTokens(h HotelConfig, exp time.Time, n int, claims func(i int) auth.Claims) ([]string, error) {
+	s, err := auth.NewSigner(auth.SecretKeyID, []byte(h.JWTSecret))
+	if err != nil {
+		return nil, fmt.Errorf("%w: JWT secret: %v", ErrBadConfig, err)
+	}
+	now := time.Now()
+	out := make([]string, n)
+	for i := range out {
+		c := claims(i)
+		c.Property, c.Expires, c.IssuedAt = h.Property, exp, now
+		if out[i], err = s.Sign(c); err != nil {
+			return nil, fmt.Errorf("%w: cannot sign a token for %s: %v", ErrBadConfig, c.Subject, err)
 		}
 	}
-	return nil
+	return out, nil
 }
 
 // hotelNamespaces returns what a role subscribes to: everything its work needs
