@@ -1,13 +1,10 @@
 package bench
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -754,46 +751,4 @@ func (r *fanoutRun) addCPUMetrics(res *Result, meter *fanoutMeter, before, after
 		m.Add("redis_net_cpu_us_per_publish", perOp(max(net, 0), r.published.Load()), UnitMicros)
 	}
 	m.Add("load_cpu_us_per_delivery", perOp(after.load-before.load, n), UnitMicros)
-}
-
-// ReadTaskCPUTime returns the CPU time of every thread of process pid, to
-// the nanosecond: the sum of the first field of /proc/<pid>/task/*/schedstat.
-// Unlike ReadCPUTime (10 ms ticks) it can time a few hundred publishes on
-// Redis; it leaves out threads that exited, which Redis's do not. Without
-// schedstat it falls back to ReadCPUTime.
-func ReadTaskCPUTime(pid int) (time.Duration, error) {
-	tasks, err := filepath.Glob(procPath(pid, "task/*/schedstat"))
-	if err != nil || len(tasks) == 0 {
-		return ReadCPUTime(pid)
-	}
-	var total time.Duration
-	for _, t := range tasks {
-		b, err := os.ReadFile(t)
-		if os.IsNotExist(err) {
-			continue // the thread just exited
-		}
-		if err != nil {
-			return 0, procErr(pid, err)
-		}
-		ns, err := parseSchedstat(b)
-		if err != nil {
-			return 0, err
-		}
-		total += ns
-	}
-	return total, nil
-}
-
-// parseSchedstat reads the run time (the first field, in nanoseconds) of
-// a schedstat line.
-func parseSchedstat(b []byte) (time.Duration, error) {
-	f := bytes.Fields(b)
-	if len(f) != 3 {
-		return 0, fmt.Errorf("%w: schedstat %q", ErrProcfs, bytes.TrimSpace(b))
-	}
-	ns, err := strconv.ParseUint(string(f[0]), 10, 63)
-	if err != nil {
-		return 0, fmt.Errorf("%w: schedstat run time %q", ErrProcfs, f[0])
-	}
-	return time.Duration(ns), nil
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"syscall"
@@ -232,4 +233,46 @@ func spread(v []int64) int64 {
 		lo, hi = min(lo, x), max(hi, x)
 	}
 	return hi - lo
+}
+
+// ReadTaskCPUTime returns the CPU time of every thread of process pid, to
+// the nanosecond: the sum of the first field of /proc/<pid>/task/*/schedstat.
+// Unlike ReadCPUTime (10 ms ticks) it can time a few hundred publishes on
+// Redis; it leaves out threads that exited, which Redis's do not. Without
+// schedstat it falls back to ReadCPUTime.
+func ReadTaskCPUTime(pid int) (time.Duration, error) {
+	tasks, err := filepath.Glob(procPath(pid, "task/*/schedstat"))
+	if err != nil || len(tasks) == 0 {
+		return ReadCPUTime(pid)
+	}
+	var total time.Duration
+	for _, t := range tasks {
+		b, err := os.ReadFile(t)
+		if os.IsNotExist(err) {
+			continue // the thread just exited
+		}
+		if err != nil {
+			return 0, procErr(pid, err)
+		}
+		ns, err := parseSchedstat(b)
+		if err != nil {
+			return 0, err
+		}
+		total += ns
+	}
+	return total, nil
+}
+
+// parseSchedstat reads the run time (the first field, in nanoseconds) of
+// a schedstat line.
+func parseSchedstat(b []byte) (time.Duration, error) {
+	f := bytes.Fields(b)
+	if len(f) != 3 {
+		return 0, fmt.Errorf("%w: schedstat %q", ErrProcfs, bytes.TrimSpace(b))
+	}
+	ns, err := strconv.ParseUint(string(f[0]), 10, 63)
+	if err != nil {
+		return 0, fmt.Errorf("%w: schedstat run time %q", ErrProcfs, f[0])
+	}
+	return time.Duration(ns), nil
 }

@@ -185,3 +185,39 @@ func TestParseCPUBusy(t *testing.T) {
 		t.Errorf("ReadCPUBusy([0]) = %v, %v", busy, err)
 	}
 }
+
+func TestReadTaskCPUTime(t *testing.T) {
+	pid := os.Getpid()
+	a, err := ReadTaskCPUTime(pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for x, deadline := 0, time.Now().Add(20*time.Millisecond); time.Now().Before(deadline); x++ {
+		_ = x * x // burn a little CPU
+	}
+	b, err := ReadTaskCPUTime(pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a <= 0 || b <= a {
+		t.Errorf("CPU time %v then %v, want it positive and growing", a, b)
+	}
+	if _, err := ReadTaskCPUTime(1 << 30); !errors.Is(err, ErrNoProcess) {
+		t.Errorf("missing process: %v", err)
+	}
+	parses := []struct {
+		in   string
+		want time.Duration
+		err  bool
+	}{
+		{"123 45 6\n", 123, false},
+		{"123 45\n", 0, true},
+		{"x 45 6\n", 0, true},
+	}
+	for _, p := range parses {
+		got, err := parseSchedstat([]byte(p.in))
+		if got != p.want || (err != nil) != p.err {
+			t.Errorf("parseSchedstat(%q) = %v, %v", p.in, got, err)
+		}
+	}
+}
